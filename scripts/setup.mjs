@@ -1,0 +1,79 @@
+#!/usr/bin/env node
+// Installs what `npm test` and `npm run demo` need, idempotently, before anything else runs.
+// Plain Node with no dependencies: it must work on a fresh clone before `npm ci` has run.
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Debian packages the project uses at run time and in its tests. */
+export const DEBIAN_PACKAGES = [
+  'iproute2', // ip, tc: namespaces, veth, bridge, HTB
+  'qemu-guest-agent', // real qemu-ga inside every emulated VM
+  'iperf', // iperf2, the paper's traffic generator
+  'procps', // pgrep/pkill used by the emulated host's clean-up
+  'kmod', // modprobe for ifb
+];
+
+function fail(message) {
+  console.error(`daqs setup: ${message}`);
+  process.exit(1);
+}
+
+function run(argv, opts = {}) {
+  const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit', cwd: root, ...opts });
+  if (r.error) return { ok: false, why: r.error.message };
+  return { ok: r.status === 0, why: `exit code ${r.status}` };
+}
+
+function missingDebianPackages() {
+  if (!existsSync('/usr/bin/dpkg-query')) {
+    fail('this is not a Debian-like system (no dpkg-query). daqs is set up on Debian 12; install ' +
+      `${DEBIAN_PACKAGES.join(', ')} with your package manager and run again.`);
+  }
+  return DEBIAN_PACKAGES.filter((pkg) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Status}', pkg], { encoding: 'utf8' });
+    return !(r.status === 0 && r.stdout.includes('install ok installed'));
+  });
+}
+
+function ensureRoot() {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    fail('must run as root: daqs builds network namespaces and runs tc and apt-get.\n' +
+      '  Run it as root, for example: sudo npm test   (or: sudo npm run demo)');
+  }
+}
+
+function ensureDebianPackages() {
+  const missing = missingDebianPackages();
+  if (missing.length === 0) return;
+  console.log(`daqs setup: installing Debian packages: ${missing.join(' ')}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const update = run(['apt-get', 'update', '-qq'], { env });
+  if (!update.ok) {
+    fail(`'apt-get update' failed (${update.why}): no package source is reachable.\n` +
+      `  Configure an apt source, or install these packages by hand, then run again: ${missing.join(' ')}`);
+  }
+  const install = run(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...missing], { env });
+  if (!install.ok || missingDebianPackages().length > 0) {
+    fail(`'apt-get install ${missing.join(' ')}' failed (${install.why}).\n` +
+      '  Check the apt sources (apt-cache policy PACKAGE) and run again.');
+  }
+}
+
+function ensureNpmDependencies() {
+  const lock = join(root, 'package-lock.json');
+  const installed = join(root, 'node_modules', '.package-lock.json');
+  // npm writes node_modules/.package-lock.json on every install: older than the lock means
+  // the lock changed since (a pull), so install again.
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
+  console.log('daqs setup: installing npm dependencies (npm ci)');
+  const r = run(['npm', 'ci', '--no-audit', '--no-fund']);
+  if (!r.ok) fail(`'npm ci' failed (${r.why}). Check that the npm registry is reachable and run again.`);
+}
+
+ensureRoot();
+ensureDebianPackages();
+ensureNpmDependencies();
