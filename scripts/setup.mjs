@@ -15,6 +15,7 @@ export const DEBIAN_PACKAGES = [
   'iperf', // iperf2, the paper's traffic generator
   'procps', // pgrep/pkill used by the emulated host's clean-up
   'kmod', // modprobe for ifb
+  'chromium', // headless browser for the web view test (driven by playwright-core)
 ];
 
 function fail(message) {
