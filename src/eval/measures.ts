@@ -1,0 +1,228 @@
+/**
+ * The measures of evaluation.md as pure functions on sampled series. Nothing here reads a
+ * clock or a counter: the runner samples, these functions judge, and the tests feed them
+ * synthetic series with known answers.
+ */
+
+/** Error for a measure that cannot be computed from what it was given; `code` is stable. */
+export class MeasureError extends Error {
+  readonly code = 'E_MEASURE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'MeasureError';
+  }
+}
+
+/** One counter reading: bytes sent so far and when (monotonic ms). */
+export interface CounterSample {
+  readonly txBytes: bigint;
+  readonly atMs: number;
+}
+
+/**
+ * Rates (bits/s) from counters read at a fixed period: element i is the mean rate between
+ * reading i and i+1. A counter that goes backwards was reset (an interface recreated), so
+ * that interval is reported as 0 rather than as a huge negative or wrapped rate.
+ */
+export function ratesFromCounters(counters: readonly bigint[], periodMs: number): number[] {
+  if (!(periodMs > 0) || !Number.isFinite(periodMs)) throw new MeasureError(`periodMs must be a positive number, got ${periodMs}`);
+  const out: number[] = [];
+  for (let i = 1; i < counters.length; i++) {
+    const delta = (counters[i] as bigint) - (counters[i - 1] as bigint);
+    out.push(delta < 0n ? 0 : (Number(delta) * 8 * 1000) / periodMs);
+  }
+  return out;
+}
+
+/**
+ * Rates (bits/s) from timestamped counters. The runner aims at a fixed period, but a loaded
+ * 2-core machine delays timers, so dividing by the measured interval keeps each rate honest.
+ */
+export function ratesFromSamples(samples: readonly CounterSample[]): number[] {
+  const out: number[] = [];
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1] as CounterSample;
+    const b = samples[i] as CounterSample;
+    const dtMs = b.atMs - a.atMs;
+    if (!(dtMs > 0)) throw new MeasureError(`samples ${i - 1} and ${i} are not increasing in time (${a.atMs} -> ${b.atMs} ms)`);
+    const delta = b.txBytes - a.txBytes;
+    out.push(delta < 0n ? 0 : (Number(delta) * 8 * 1000) / dtMs);
+  }
+  return out;
+}
+
+/** Element-wise sum of equally long series (total or Best-Effort aggregate). */
+export function sumSeries(series: readonly (readonly number[])[]): number[] {
+  const first = series[0];
+  if (!first) return [];
+  for (const s of series) {
+    if (s.length !== first.length) throw new MeasureError(`series lengths differ (${first.length} vs ${s.length})`);
+  }
+  return first.map((_, i) => series.reduce((acc, s) => acc + (s[i] as number), 0));
+}
+
+/** The samples of a phase left after dropping the warm-up at its start. */
+export function steadyState(series: readonly number[], warmupSamples: number): number[] {
+  if (!Number.isInteger(warmupSamples) || warmupSamples < 0) throw new MeasureError(`warmupSamples must be a non-negative integer, got ${warmupSamples}`);
+  const rest = series.slice(warmupSamples);
+  if (rest.length === 0) {
+    throw new MeasureError(`phase has ${series.length} samples, none left after a warm-up of ${warmupSamples}: make the phase longer than the warm-up`);
+  }
+  return rest;
+}
+
+/** Arithmetic mean; an empty series has no mean. */
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) throw new MeasureError('mean of an empty series');
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+/** Mean rate of a phase, warm-up dropped. */
+export function phaseMean(series: readonly number[], warmupSamples: number): number {
+  return mean(steadyState(series, warmupSamples));
+}
+
+/** What the Guarantee VM can be expected to get: min(guarantee, its demand alone). */
+export function attainableBps(guaranteeBps: number, demandBps: number): number {
+  return Math.min(guaranteeBps, demandBps);
+}
+
+/** Attainment A = G / min(guarantee, D_G). */
+export function attainment(gBps: number, guaranteeBps: number, demandBps: number): number {
+  const target = attainableBps(guaranteeBps, demandBps);
+  if (!(target > 0)) throw new MeasureError(`attainment needs min(guarantee ${guaranteeBps}, demand ${demandBps}) > 0`);
+  return gBps / target;
+}
+
+/** Utilization U = total / baseline total in the same phase. */
+export function utilization(totalBps: number, baselineTotalBps: number): number {
+  if (!(baselineTotalBps > 0)) throw new MeasureError(`utilization needs a positive baseline total, got ${baselineTotalBps}`);
+  return totalBps / baselineTotalBps;
+}
+
+/** Coefficient of variation (population standard deviation / mean); 0 for a flat series. */
+export function coefficientOfVariation(values: readonly number[]): number {
+  const m = mean(values);
+  if (m === 0) return 0;
+  const variance = values.reduce((acc, v) => acc + (v - m) ** 2, 0) / values.length;
+  return Math.sqrt(variance) / m;
+}
+
+/** Stability: CoV of G per sample (one per tick) in steady state. */
+export function stabilityCoV(gSeries: readonly number[], warmupSamples: number): number {
+  return coefficientOfVariation(steadyState(gSeries, warmupSamples));
+}
+
+/** How long an event took: null seconds/ticks when it did not happen inside the window. */
+export interface EventTime {
+  readonly reached: boolean;
+  readonly seconds: number | null;
+  readonly ticks: number | null;
+  /** How long the series was watched after the trigger, in seconds. */
+  readonly windowS: number;
+}
+
+/** Timing of the series, shared by reaction and reclaim detection. */
+export interface Timing {
+  readonly periodMs: number;
+  readonly tickMs: number;
+}
+
+/**
+ * Samples from `fromIndex` until the series first stays >= threshold for `holdSamples`
+ * consecutive samples; null when that never happens before the series ends.
+ */
+export function samplesUntilHeld(series: readonly number[], fromIndex: number, thresholdBps: number, holdSamples: number): number | null {
+  if (!Number.isInteger(holdSamples) || holdSamples < 1) throw new MeasureError(`holdSamples must be an integer >= 1, got ${holdSamples}`);
+  if (!Number.isInteger(fromIndex) || fromIndex < 0) throw new MeasureError(`fromIndex must be a non-negative integer, got ${fromIndex}`);
+  let run = 0;
+  for (let i = fromIndex; i < series.length; i++) {
+    run = (series[i] as number) >= thresholdBps ? run + 1 : 0;
+    if (run >= holdSamples) return i - holdSamples + 1 - fromIndex;
+  }
+  return null;
+}
+
+function toEventTime(samples: number | null, windowSamples: number, t: Timing): EventTime {
+  const windowS = (windowSamples * t.periodMs) / 1000;
+  if (samples === null) return { reached: false, seconds: null, ticks: null, windowS };
+  // Ticks round up: an event inside a tick is only seen by the controller at that tick's end.
+  return { reached: true, seconds: (samples * t.periodMs) / 1000, ticks: Math.ceil((samples * t.periodMs) / t.tickMs), windowS };
+}
+
+/** Share of the target that counts as "holding" the guarantee or "having reclaimed". */
+export const HOLD_FRACTION = 0.95;
+
+/**
+ * Reaction time: from a new Best-Effort sender's start (sample index `startIndex`) until G
+ * holds >= 0.95 × min(guarantee, D_G) for one second.
+ */
+export function reactionTime(gSeries: readonly number[], startIndex: number, guaranteeBps: number, demandBps: number, t: Timing): EventTime {
+  const hold = Math.max(1, Math.round(1000 / t.periodMs));
+  const found = samplesUntilHeld(gSeries, startIndex, HOLD_FRACTION * attainableBps(guaranteeBps, demandBps), hold);
+  return toEventTime(found, gSeries.length - startIndex, t);
+}
+
+/**
+ * Reclaim time: from G stopping or slowing (sample `startIndex`) until the Best-Effort VMs
+ * together reach >= 0.95 × (baseline total − G). "Reach" is the first sample at or above it:
+ * a link cannot carry more than it is allowed, so one sample over the bar is no fluke.
+ */
+export function reclaimTime(beSeries: readonly number[], startIndex: number, baselineTotalBps: number, gBps: number, t: Timing): EventTime {
+  const found = samplesUntilHeld(beSeries, startIndex, HOLD_FRACTION * Math.max(0, baselineTotalBps - gBps), 1);
+  return toEventTime(found, beSeries.length - startIndex, t);
+}
+
+/** The per-phase numbers a policy summary is built from. */
+export interface PhaseMeasures {
+  readonly attainment: number;
+  readonly utilization: number;
+  readonly gCoV: number;
+  readonly reaction?: EventTime;
+  readonly reclaim?: EventTime;
+}
+
+/** One policy's result over a whole scenario. */
+export interface PolicySummary {
+  /** Worst attainment over phases. */
+  readonly minAttainment: number;
+  readonly meanUtilization: number;
+  /** Worst reaction in ticks; null when none applied or one never reached the bar (see reactionMissed). */
+  readonly maxReactionTicks: number | null;
+  readonly maxReactionS: number | null;
+  /** Phases whose reaction never held within the phase. */
+  readonly reactionMissed: number;
+  readonly maxReclaimTicks: number | null;
+  readonly maxReclaimS: number | null;
+  readonly reclaimMissed: number;
+  /** Worst steady-state CoV of G over phases. */
+  readonly gCoV: number;
+}
+
+function worst(events: readonly EventTime[]): { ticks: number | null; seconds: number | null; missed: number } {
+  const missed = events.filter((e) => !e.reached).length;
+  if (events.length === 0 || missed > 0) return { ticks: null, seconds: null, missed };
+  return {
+    ticks: Math.max(...events.map((e) => e.ticks as number)),
+    seconds: Math.max(...events.map((e) => e.seconds as number)),
+    missed,
+  };
+}
+
+/** Summarizes a policy's phases: worst attainment, mean utilization, worst times and CoV. */
+export function summarize(phases: readonly PhaseMeasures[]): PolicySummary {
+  if (phases.length === 0) throw new MeasureError('cannot summarize a policy with no phases');
+  const reaction = worst(phases.flatMap((p) => (p.reaction ? [p.reaction] : [])));
+  const reclaim = worst(phases.flatMap((p) => (p.reclaim ? [p.reclaim] : [])));
+  return {
+    minAttainment: Math.min(...phases.map((p) => p.attainment)),
+    meanUtilization: mean(phases.map((p) => p.utilization)),
+    maxReactionTicks: reaction.ticks,
+    maxReactionS: reaction.seconds,
+    reactionMissed: reaction.missed,
+    maxReclaimTicks: reclaim.ticks,
+    maxReclaimS: reclaim.seconds,
+    reclaimMissed: reclaim.missed,
+    gCoV: Math.max(...phases.map((p) => p.gCoV)),
+  };
+}
