@@ -60,8 +60,8 @@ export function syntheticResult(scenario: ScenarioName): ExperimentResult {
         phase.push(p.index);
         const wobble = 1 + 0.03 * Math.sin(k);
         ratesBps[0]?.push(p.g.emulatedBps * wobble);
-        const beActive = Math.max(1, p.activeBe);
-        for (let v = 1; v < vmCount; v++) ratesBps[v]?.push(v <= p.activeBe ? p.be.emulatedBps / beActive : 0);
+        const beActive = Math.max(1, p.activeBeVms);
+        for (let v = 1; v < vmCount; v++) ratesBps[v]?.push(v <= p.activeBeVms ? p.be.emulatedBps / beActive : 0);
       }
     });
     series[name] = { tS, phase, ratesBps };
