@@ -45,6 +45,16 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
+async function errOf(p: Promise<unknown>): Promise<AgentError> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof AgentError) return e;
+    throw e;
+  }
+  throw new Error('expected the call to fail');
+}
+
 // Retries like the control loop would at its next ticks, until the client has reconnected.
 async function eventually<T>(f: () => Promise<T>, attempts = 40): Promise<T> {
   let last: unknown;
@@ -174,7 +184,7 @@ describe('QgaClient against a scripted agent', () => {
 
   it('keeps class and desc of an agent error', async () => {
     const { client } = await setup((req) => (req.execute === 'guest-exec-status' ? { error: { class: 'GenericError', desc: "Invalid parameter 'pid'" } } : undefined));
-    const e = await client.execute('guest-exec-status', { pid: 1 }).catch((x: unknown) => x as AgentError);
+    const e = await errOf(client.execute('guest-exec-status', { pid: 1 }));
     expect(e).toBeInstanceOf(AgentError);
     expect([e.code, e.agentClass, e.agentDesc, e.operation]).toEqual(['E_AGENT_COMMAND', 'GenericError', "Invalid parameter 'pid'", 'guest-exec-status']);
   });
@@ -256,7 +266,7 @@ describe('QgaClient against a scripted agent', () => {
         ? { return: { version: '7.2.0', supported_commands: [{ name: 'guest-exec', enabled: false }, { name: 'guest-exec-status', enabled: true }] } }
         : undefined,
     );
-    const e = await checkCapabilities(client).catch((x: unknown) => x as AgentError);
+    const e = await errOf(checkCapabilities(client));
     expect(e.code).toBe('E_AGENT_CAPABILITY');
     expect(e.message).toMatch(/guest-exec is disabled/);
     expect(e.message).toMatch(/guest-network-get-interfaces is not supported/);
