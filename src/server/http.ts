@@ -1,0 +1,142 @@
+/**
+ * The daemon's one HTTP server: /metrics for Prometheus, /api/* for `daqs status` and the
+ * web view, / for the live view itself. node:http and nothing else: six routes do not need
+ * a framework. Every handler only reads the hub, so scrapes and viewers never touch the loop.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { silentLogger, type Logger } from '../util/log.ts';
+import { checkExposure, DEFAULT_ADDRESS, formatHostPort, listenError, parseListenAddress } from './address.ts';
+import { loadWebAssets, type StaticAsset } from './assets.ts';
+import type { ObservationHub } from './hub.ts';
+import { LiveStreams, type StreamOptions, type ViewerStats } from './stream.ts';
+
+/** What startServer needs. */
+export interface ServerOptions {
+  /** HOST:PORT, default 127.0.0.1:9310; port 0 picks a free port (tests). */
+  readonly address?: string;
+  /** Allow a non-loopback address; the endpoints have no authentication. */
+  readonly allowNonLoopback?: boolean;
+  readonly hub: ObservationHub;
+  readonly logger?: Logger;
+  /** Pacing of the live view streams. */
+  readonly stream?: StreamOptions;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  /** Base URL, e.g. http://127.0.0.1:9310 (with the real port when 0 was asked). */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** Open live-view streams. */
+  viewers(): ViewerStats[];
+  /** Ends the streams, closes every connection and stops listening. */
+  close(): Promise<void>;
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  // Everything is served from here: no CDN, no inline script.
+  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+};
+
+/** Starts the HTTP server; rejects with E_LISTEN_* errors that name the address and the fix. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const addr = parseListenAddress(opts.address ?? DEFAULT_ADDRESS);
+  checkExposure(addr, opts.allowNonLoopback ?? false);
+  const logger = opts.logger ?? silentLogger;
+  const hub = opts.hub;
+  const assets = loadWebAssets();
+  const streams = new LiveStreams(hub, logger, opts.stream);
+  // Set once listening; handlers only run after that.
+  let baseUrl = '';
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      logger.error({ op: 'http', code: 'E_HTTP_HANDLER', err, path: req.url }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { code: 'E_HTTP_HANDLER', error: 'internal error; see the daemon log' });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://daqs.invalid');
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD');
+      return sendJson(res, 405, { code: 'E_METHOD', error: `${req.method} is not supported; every daqs endpoint is read-only (GET)` });
+    }
+    switch (url.pathname) {
+      case '/metrics': {
+        const body = await hub.metrics.render();
+        res.writeHead(200, { 'content-type': hub.metrics.contentType, 'cache-control': 'no-store' });
+        res.end(req.method === 'HEAD' ? undefined : body);
+        return;
+      }
+      case '/api/status':
+        return sendJson(res, 200, { ...hub.status(), server: { url: baseUrl, viewers: streams.count } });
+      case '/api/history':
+        return sendJson(res, 200, { ...hub.historySnapshot(), lastSeq: hub.cursors().historySeq });
+      case '/api/events': {
+        const { items } = hub.eventsSince(0);
+        return sendJson(res, 200, { lastSeq: hub.cursors().eventSeq, events: items.map((e) => ({ seq: e.seq, ...e.item })) });
+      }
+      case '/api/events/stream':
+        return streams.open(req, res, url.searchParams);
+      case '/healthz': {
+        const s = hub.status();
+        return sendJson(res, 200, { ok: true, ticksPublished: s.ticksPublished, lastTickAgeMs: s.lastTickAgeMs });
+      }
+      default: {
+        const asset = assets.get(url.pathname === '/index.html' ? '/' : url.pathname);
+        if (asset) return sendAsset(req, res, asset);
+        return sendJson(res, 404, { code: 'E_NOT_FOUND', error: `no such endpoint ${url.pathname}; try /, /metrics, /api/status, /api/history, /api/events, /api/events/stream` });
+      }
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      streams.close();
+      reject(listenError(err, addr));
+    };
+    server.once('error', onError);
+    server.listen({ host: addr.host, port: addr.port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+  server.on('error', (err) => logger.error({ op: 'http', code: 'E_HTTP_SERVER', err }, 'HTTP server error'));
+
+  const bound = server.address() as AddressInfo;
+  baseUrl = `http://${formatHostPort(bound.address, bound.port)}`;
+  logger.info({ op: 'listen', url: baseUrl }, `serving metrics at ${baseUrl}/metrics and the live view at ${baseUrl}/`);
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: baseUrl,
+    host: bound.address,
+    port: bound.port,
+    viewers: () => streams.stats(),
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        streams.close();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...SECURITY_HEADERS });
+  res.end(text);
+}
+
+function sendAsset(req: IncomingMessage, res: ServerResponse, asset: StaticAsset): void {
+  res.writeHead(200, { 'content-type': asset.contentType, 'content-length': asset.body.length, 'cache-control': 'no-cache', ...SECURITY_HEADERS });
+  res.end(req.method === 'HEAD' ? undefined : asset.body);
+}
