@@ -1,0 +1,144 @@
+/** A running emulated host: the Testbed API over the namespaces, tc programs and processes of one instance. */
+import { runChecked, runCommand } from '../util/exec.ts';
+import { type Logger, silentLogger } from '../util/log.ts';
+import { parseLinkBytes } from './counters.ts';
+import { TestbedError } from './errors.ts';
+import { IFACES, limiterIface, planNamespaces, planPaths, REMOTE_IP, switchVfIface, vmIp, vmMac } from './plan.ts';
+import { killPids, pidsInNamespaces, processName } from './procs.ts';
+import { portProgram, renderBatch, vfLimiterProgram, type PortClass } from './shaping.ts';
+import type { TestbedState } from './state.ts';
+import { teardownInstance } from './teardown.ts';
+import { iperfClientArgv, startIperfClient, type IperfClient } from './traffic.ts';
+import type { Testbed, TestbedVm, TrafficHandle, TrafficOptions } from './types.ts';
+
+const TC_TIMEOUT_MS = 10_000;
+
+/** The Testbed of one built (or attached) instance. */
+export class TestbedHost implements Testbed {
+  readonly name: string;
+  readonly capacityBps: number;
+  readonly vms: readonly TestbedVm[];
+  readonly remote: { readonly netns: string; readonly ip: string };
+  /** The switch namespace (bridge, uplink port, VF representors and limiters). */
+  readonly switchNetns: string;
+  private readonly clients = new Set<IperfClient>();
+
+  constructor(readonly state: TestbedState, private readonly iperfBin: string, private readonly log: Logger = silentLogger) {
+    this.name = state.name;
+    this.capacityBps = state.capacityBps;
+    const ns = planNamespaces(state.name, state.vms);
+    const paths = planPaths(state.stateDir, state.name, state.vms);
+    this.switchNetns = ns.switchNs;
+    this.remote = { netns: ns.remoteNs, ip: REMOTE_IP };
+    this.vms = ns.vmNs.map((netns, index) => ({
+      index,
+      id: `${state.name}-vm${index}`,
+      netns,
+      iface: IFACES.vmVf,
+      mac: vmMac(state.name, index),
+      ip: vmIp(index),
+      agentSocket: paths.agentSockets[index] as string,
+    }));
+  }
+
+  private vm(vmIndex: number): TestbedVm {
+    const vm = Number.isInteger(vmIndex) ? this.vms[vmIndex] : undefined;
+    if (!vm) throw new TestbedError('E_TESTBED_VM_INDEX', `VM index ${vmIndex} does not exist in testbed ${this.name}: it has VMs 0..${this.vms.length - 1}.`);
+    return vm;
+  }
+
+  async startTraffic(vmIndex: number, opts: TrafficOptions): Promise<TrafficHandle> {
+    const vm = this.vm(vmIndex);
+    const client = startIperfClient(vm.netns, iperfClientArgv(this.iperfBin, this.remote.ip, opts));
+    this.clients.add(client);
+    void client.exited.then(() => this.clients.delete(client));
+    this.log.debug({ vm: vm.id, op: 'traffic-start', threads: opts.threads, perThreadRateBps: opts.perThreadRateBps }, 'iperf started');
+    return {
+      exited: client.exited,
+      stop: async () => {
+        await client.stop();
+        this.clients.delete(client);
+      },
+    } satisfies TrafficHandle & { exited: Promise<number | null> };
+  }
+
+  async stopAllTraffic(): Promise<void> {
+    await Promise.all([...this.clients].map((c) => c.stop()));
+    this.clients.clear();
+    // Senders started by another process attached to this instance (the CLI, a crashed test).
+    const byNs = await pidsInNamespaces(this.vms.map((v) => v.netns));
+    const iperfs: number[] = [];
+    for (const pid of [...byNs.values()].flat()) if ((await processName(pid)) === 'iperf') iperfs.push(pid);
+    if (iperfs.length > 0) await killPids(iperfs);
+  }
+
+  private async linkBytes(): Promise<ReturnType<typeof parseLinkBytes>> {
+    return parseLinkBytes(await runChecked(['ip', '-n', this.switchNetns, '-s', '-j', 'link', 'show'], { timeoutMs: TC_TIMEOUT_MS }));
+  }
+
+  async readHostTxBytes(vmIndex: number): Promise<bigint> {
+    const dev = switchVfIface(this.vm(vmIndex).index);
+    const links = parseLinkBytes(await runChecked(['ip', '-n', this.switchNetns, '-s', '-j', 'link', 'show', 'dev', dev], { timeoutMs: TC_TIMEOUT_MS }));
+    const bytes = links.get(dev);
+    if (!bytes) throw new TestbedError('E_TESTBED_NOT_FOUND', `switch port ${dev} of testbed ${this.name} is missing; bring the testbed up again.`);
+    // What the VF sent is what its switch-side end received.
+    return bytes.rxBytes;
+  }
+
+  async readAllHostTxBytes(): Promise<bigint[]> {
+    const links = await this.linkBytes();
+    return this.vms.map((vm) => {
+      const bytes = links.get(switchVfIface(vm.index));
+      if (!bytes) throw new TestbedError('E_TESTBED_NOT_FOUND', `switch port ${switchVfIface(vm.index)} of testbed ${this.name} is missing; bring the testbed up again.`);
+      return bytes.rxBytes;
+    });
+  }
+
+  /** Bytes that left the port toward the remote host: what the port really delivered. */
+  async readPortTxBytes(): Promise<bigint> {
+    const bytes = (await this.linkBytes()).get(IFACES.uplink);
+    if (!bytes) throw new TestbedError('E_TESTBED_NOT_FOUND', `uplink ${IFACES.uplink} of testbed ${this.name} is missing; bring the testbed up again.`);
+    return bytes.txBytes;
+  }
+
+  private async tcBatch(batch: string): Promise<void> {
+    await runChecked(['tc', '-n', this.switchNetns, '-batch', '-'], { input: batch, timeoutMs: TC_TIMEOUT_MS });
+  }
+
+  // Removal that treats "not there" as done, so limits and schedulers are safe to repeat.
+  private async tryRun(argv: readonly string[]): Promise<void> {
+    await runCommand(argv, { timeoutMs: TC_TIMEOUT_MS });
+  }
+
+  async setVfLimit(vmIndex: number, capBps: number | null): Promise<void> {
+    const vm = this.vm(vmIndex);
+    if (capBps !== null && (!Number.isFinite(capBps) || capBps < 1000)) {
+      throw new TestbedError('E_TESTBED_RATE', `VF limit ${capBps} bit/s for ${vm.id}: use at least 1000 bit/s, or null to lift it.`);
+    }
+    const ns = this.switchNetns;
+    const ifb = limiterIface(vm.index);
+    // Rebuilt from scratch every time: a limit is set rarely (static policy, experiments) and
+    // this leaves no half-old state behind whatever was there.
+    await this.tryRun(['tc', '-n', ns, 'qdisc', 'del', 'dev', switchVfIface(vm.index), 'ingress']);
+    await this.tryRun(['ip', '-n', ns, 'link', 'del', ifb]);
+    if (capBps !== null) {
+      await runChecked(['ip', '-n', ns, 'link', 'add', ifb, 'type', 'ifb'], { timeoutMs: TC_TIMEOUT_MS });
+      await runChecked(['ip', '-n', ns, 'link', 'set', ifb, 'up'], { timeoutMs: TC_TIMEOUT_MS });
+      await this.tcBatch(renderBatch(vfLimiterProgram(vm.index, capBps)));
+    }
+    this.log.info({ vm: vm.id, op: 'vf-limit', capBps }, 'VF limit set');
+  }
+
+  async setPortScheduler(classes: readonly PortClass[] | null): Promise<void> {
+    const prog = portProgram(this.capacityBps, this.vms.length, classes); // validates before touching the port
+    await this.tryRun(['tc', '-n', this.switchNetns, 'qdisc', 'del', 'dev', IFACES.uplink, 'root']);
+    await this.tcBatch(renderBatch(prog));
+    this.log.info({ op: 'port-scheduler', classes: classes?.length ?? null }, 'port scheduler set');
+  }
+
+  async down(): Promise<void> {
+    await Promise.all([...this.clients].map((c) => c.stop()));
+    this.clients.clear();
+    await teardownInstance(this.name, this.state.stateDir, this.log);
+  }
+}

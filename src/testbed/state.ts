@@ -1,0 +1,53 @@
+/** The on-disk record of one instance, so `down` and `attach` work from any process, also after a crash. */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { TestbedError } from './errors.ts';
+
+/** Schema of state.json; bump `version` on incompatible changes. */
+export const TestbedStateSchema = z.object({
+  version: z.literal(1),
+  name: z.string(),
+  vms: z.number().int().positive(),
+  capacityBps: z.number().positive(),
+  stateDir: z.string(),
+  /** false while `up` is still building: such an instance is torn down and rebuilt by the next `up`. */
+  complete: z.boolean(),
+  creatorPid: z.number().int(),
+  createdAtEpochMs: z.number(),
+  namespaces: z.array(z.string()),
+  agentPids: z.array(z.number().int()),
+  iperfServerPid: z.number().int().nullable(),
+});
+
+/** One instance's state as kept in state.json. */
+export type TestbedState = z.infer<typeof TestbedStateSchema>;
+
+/** Writes state atomically (write then rename), so a crash never leaves half a file. */
+export async function writeState(file: string, dir: string, state: TestbedState): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  await rename(tmp, file);
+}
+
+/** Reads state.json; null when there is none. A corrupt file is an error that says how to recover. */
+export async function readState(file: string): Promise<TestbedState | null> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  const parsed = TestbedStateSchema.safeParse((() => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      return undefined;
+    }
+  })());
+  if (!parsed.success) {
+    throw new TestbedError('E_TESTBED_NOT_FOUND', `testbed state ${file} is unreadable or from another version; run \`daqs testbed down\` with that name to clean it up.`);
+  }
+  return parsed.data;
+}

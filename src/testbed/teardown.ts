@@ -1,0 +1,47 @@
+/** Removing an instance: every process, namespace and file it owns, and nothing of other instances. */
+import { readFile, rm } from 'node:fs/promises';
+import { runCommand } from '../util/exec.ts';
+import { type Logger, silentLogger } from '../util/log.ts';
+import { isInstanceNamespace, planPaths } from './plan.ts';
+import { killPids, listNamespaces, pidsInNamespaces, processName } from './procs.ts';
+import { readState } from './state.ts';
+
+/**
+ * Tears instance `name` down from what is on disk and in the kernel, so it works after the
+ * creating process crashed: processes living in the instance's namespaces, the recorded
+ * agent/iperf pids (only if they still look like ours), then the namespaces (their veths,
+ * bridge and IFBs go with them), then the state directory. Missing pieces are not errors.
+ */
+export async function teardownInstance(name: string, stateDir: string, log: Logger = silentLogger): Promise<void> {
+  const paths = planPaths(stateDir, name, 0);
+  let state = null;
+  try {
+    state = await readState(paths.stateFile);
+  } catch (e) {
+    log.warn({ op: 'testbed-down', err: e }, 'unreadable state file; cleaning up by name prefix');
+  }
+  const namespaces = new Set((await listNamespaces()).filter((ns) => isInstanceNamespace(name, ns)));
+  for (const ns of state?.namespaces ?? []) if (isInstanceNamespace(name, ns)) namespaces.add(ns);
+
+  const byNs = await pidsInNamespaces([...namespaces]);
+  const pids = new Set([...byNs.values()].flat());
+  // A recorded agent pid outside our namespaces (say, a namespace deleted by hand) is ours only
+  // if it is still a qemu-ga serving a socket in our directory: pids get reused.
+  for (const pid of state?.agentPids ?? []) {
+    if ((await processName(pid)) !== 'qemu-ga') continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.split('\0').some((arg) => arg.startsWith(`${paths.dir}/`))) pids.add(pid);
+  }
+  pids.delete(process.pid);
+  if (pids.size > 0) {
+    log.debug({ op: 'testbed-down', pids: [...pids] }, 'stopping processes');
+    await killPids([...pids]);
+  }
+  for (const ns of namespaces) {
+    const r = await runCommand(['ip', 'netns', 'delete', ns], { timeoutMs: 10_000 });
+    if (r.code !== 0 && !/No such file/.test(r.stderr)) {
+      log.warn({ op: 'testbed-down', netns: ns, stderr: r.stderr.trim() }, 'could not delete namespace');
+    }
+  }
+  await rm(paths.dir, { recursive: true, force: true });
+}
