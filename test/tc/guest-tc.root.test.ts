@@ -67,8 +67,6 @@ describe('GuestTc through a real qemu-ga', () => {
   });
 
   it('reports a tc failure with stderr as E_EXEC_FAILED', async () => {
-    const e = await tc.applyCap('nosuch0', 1e9).catch((x: unknown) => x as { code: string; message: string });
-    expect(e.code).toBe('E_EXEC_FAILED');
-    expect(e.message).toMatch(/Cannot find device "nosuch0"/);
+    await expect(tc.applyCap('nosuch0', 1e9)).rejects.toMatchObject({ code: 'E_EXEC_FAILED', message: expect.stringMatching(/Cannot find device "nosuch0"/) });
   });
 });
