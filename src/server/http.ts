@@ -4,16 +4,16 @@
  * a framework. Every handler only reads the hub, so scrapes and viewers never touch the loop.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { checkExposure, DEFAULT_ADDRESS, formatHostPort, listenError, parseListenAddress } from './address.ts';
+import { checkExposure, DEFAULT_ADDRESS, formatHostPort, parseListenAddress } from './address.ts';
 import { loadWebAssets, type StaticAsset } from './assets.ts';
+import { listenOn } from './listen.ts';
 import type { ObservationHub } from './hub.ts';
 import { LiveStreams, type StreamOptions, type ViewerStats } from './stream.ts';
 
 /** What startServer needs. */
 export interface ServerOptions {
-  /** HOST:PORT, default 127.0.0.1:9310; port 0 picks a free port (tests). */
+  /** HOST:PORT or a unix socket path, default 127.0.0.1:9310; port 0 picks a free port (tests). */
   readonly address?: string;
   /** Allow a non-loopback address; the endpoints have no authentication. */
   readonly allowNonLoopback?: boolean;
@@ -25,10 +25,13 @@ export interface ServerOptions {
 
 /** A listening server. */
 export interface RunningServer {
-  /** Base URL, e.g. http://127.0.0.1:9310 (with the real port when 0 was asked). */
+  /** Base URL, e.g. http://127.0.0.1:9310 (with the real port when 0 was asked); "unix:PATH" on a unix socket. */
   readonly url: string;
-  readonly host: string;
-  readonly port: number;
+  /** Bound TCP host and port; null on a unix socket. */
+  readonly host: string | null;
+  readonly port: number | null;
+  /** The unix socket path, or null on TCP. */
+  readonly socketPath: string | null;
   /** Open live-view streams. */
   viewers(): ViewerStats[];
   /** Ends the streams, closes every connection and stops listening. */
@@ -96,28 +99,26 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException): void => {
-      streams.close();
-      reject(listenError(err, addr));
-    };
-    server.once('error', onError);
-    server.listen({ host: addr.host, port: addr.port }, () => {
-      server.off('error', onError);
-      resolve();
-    });
-  });
+  try {
+    await listenOn(server, addr);
+  } catch (err) {
+    streams.close();
+    throw err;
+  }
   server.on('error', (err) => logger.error({ op: 'http', code: 'E_HTTP_SERVER', err }, 'HTTP server error'));
 
-  const bound = server.address() as AddressInfo;
-  baseUrl = `http://${formatHostPort(bound.address, bound.port)}`;
+  const bound = server.address();
+  const host = typeof bound === 'object' && bound !== null ? bound.address : null;
+  const port = typeof bound === 'object' && bound !== null ? bound.port : null;
+  baseUrl = host !== null && port !== null ? `http://${formatHostPort(host, port)}` : `unix:${addr.kind === 'unix' ? addr.path : String(bound)}`;
   logger.info({ op: 'listen', url: baseUrl }, `serving metrics at ${baseUrl}/metrics and the live view at ${baseUrl}/`);
 
   let closing: Promise<void> | null = null;
   return {
     url: baseUrl,
-    host: bound.address,
-    port: bound.port,
+    host,
+    port,
+    socketPath: addr.kind === 'unix' ? addr.path : null,
     viewers: () => streams.stats(),
     close: () => {
       closing ??= new Promise<void>((resolve) => {

@@ -1,3 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { lstatSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkExposure, isLoopbackHost, parseListenAddress, ServerAddressError } from '../../src/server/address.ts';
 import { ObservationHub, type StatusSnapshot } from '../../src/server/hub.ts';
@@ -28,7 +33,12 @@ describe('listen addresses', () => {
     [':9400', '127.0.0.1', 9400],
     ['0.0.0.0:9310', '0.0.0.0', 9310],
   ] as const)('parses %s', (text, host, port) => {
-    expect(parseListenAddress(text)).toEqual({ host, port });
+    expect(parseListenAddress(text)).toEqual({ kind: 'tcp', host, port });
+  });
+
+  it('takes an absolute path as a unix socket', () => {
+    expect(parseListenAddress('/run/daqs/status.sock')).toEqual({ kind: 'unix', path: '/run/daqs/status.sock' });
+    expect(() => checkExposure({ kind: 'unix', path: '/run/daqs/status.sock' }, false)).not.toThrow();
   });
 
   it.each(['9310', '127.0.0.1', '127.0.0.1:99999', '[127.0.0.1]:80', 'a b:1', ''])('refuses %j with E_LISTEN_ADDRESS', (text) => {
@@ -40,8 +50,8 @@ describe('listen addresses', () => {
   });
 
   it('refuses a non-loopback address without the opt-in, naming the address and the fix', () => {
-    expect(() => checkExposure({ host: '0.0.0.0', port: 9310 }, false)).toThrow(expect.objectContaining({ code: 'E_LISTEN_NON_LOOPBACK', message: expect.stringMatching(/0\.0\.0\.0:9310.*allowNonLoopback/s) }));
-    expect(() => checkExposure({ host: '0.0.0.0', port: 9310 }, true)).not.toThrow();
+    expect(() => checkExposure({ kind: 'tcp', host: '0.0.0.0', port: 9310 }, false)).toThrow(expect.objectContaining({ code: 'E_LISTEN_NON_LOOPBACK', message: expect.stringMatching(/0\.0\.0\.0:9310.*allowNonLoopback/s) }));
+    expect(() => checkExposure({ kind: 'tcp', host: '0.0.0.0', port: 9310 }, true)).not.toThrow();
   });
 });
 
@@ -76,6 +86,52 @@ describe('startServer', () => {
     const err = await startError(startServer({ address: '192.0.2.1:0', allowNonLoopback: true, hub: newHub() }));
     expect(err.code).toBe('E_LISTEN_UNAVAILABLE');
     expect(err.message).toContain('192.0.2.1:0');
+  });
+});
+
+describe('startServer on a unix socket', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'daqs-sock-'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('serves on the socket, replaces a stale socket file, and refuses one a live daqs holds', async () => {
+    const path = join(dir, 'status.sock');
+    // A socket file nobody listens on, as a daemon killed with SIGKILL leaves it.
+    const child = spawnSync(process.execPath, ['-e', `require('node:net').createServer().listen(${JSON.stringify(path)}, () => process.exit(0))`]);
+    expect(child.status).toBe(0);
+    expect(lstatSync(path).isSocket()).toBe(true);
+    const server = await startServer({ address: path, hub: newHub() });
+    try {
+      expect(server.url).toBe(`unix:${path}`);
+      expect(server.socketPath).toBe(path);
+      const body = await new Promise<string>((resolve, reject) => {
+        httpGet({ socketPath: path, path: '/healthz' }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve(text));
+        }).on('error', reject);
+      });
+      expect(JSON.parse(body)).toMatchObject({ ok: true });
+      const err = await startError(startServer({ address: path, hub: newHub() }));
+      expect(err.code).toBe('E_LISTEN_IN_USE');
+      expect(err.message).toContain(`unix:${path}`);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('never deletes a regular file at the socket path', async () => {
+    const path = join(dir, 'not-a-socket');
+    writeFileSync(path, 'precious');
+    const err = await startError(startServer({ address: path, hub: newHub() }));
+    expect(err.code).toBe('E_LISTEN_IN_USE');
+    expect(err.message).toContain('not a socket');
+    expect(readFileSync(path, 'utf8')).toBe('precious');
   });
 });
 
