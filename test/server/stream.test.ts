@@ -2,7 +2,7 @@ import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TickReport } from '../../src/core/types.ts';
 import { ObservationHub, type StatusSnapshot } from '../../src/server/hub.ts';
-import { startServer, type RunningServer } from '../../src/server/http.ts';
+import { startServer } from '../../src/server/http.ts';
 import { DaqsMetrics } from '../../src/server/metrics.ts';
 import { feed, parsePromText, sampleValue } from './helpers.ts';
 import { openSse, type SseReader } from './sse-client.ts';
