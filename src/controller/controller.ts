@@ -1,0 +1,401 @@
+/**
+ * The control loop. Each tick: list VMs, observe them all in parallel (bounded, each with a
+ * timeout), estimate rates, ask the policy, apply only the caps that changed, publish a
+ * TickReport and DaemonEvents. A VM that fails or stalls is skipped for that tick with its
+ * last known state; it never delays the others, and a failed apply is retried next tick
+ * (the difference is still there). Ticks never overlap: the next one is scheduled when the
+ * previous one ends.
+ */
+import type { Clock, DaemonEvent, ReconcileAction, Sla, TickReport, TxSample, VmEndpoint, VmId, VmTickReport } from '../core/types.ts';
+import type { Policy, PolicyDecision, PolicyVmInput } from '../policy/types.ts';
+import { isGuarantee } from '../policy/types.ts';
+import { silentLogger, type Logger } from '../util/log.ts';
+import { mapBounded, withTimeout } from './bounded.ts';
+import { ControllerConfigError, ControllerStateError, errorCode, errorMessage } from './errors.ts';
+import { estimateRateBps } from './rate.ts';
+import { capChanged } from './reconcile.ts';
+
+/** One VM as inventory hands it to the loop. */
+export interface ControlledVm {
+  readonly id: VmId;
+  readonly sla: Sla;
+  readonly slaSource: VmTickReport['slaSource'];
+  readonly endpoint: VmEndpoint;
+}
+
+/** What to do with caps found in guests when the loop first sees them. */
+export type StartMode = 'adopt' | 'reset';
+
+/** Everything the loop needs, passed in (no globals). */
+export interface ControllerOptions {
+  readonly policy: Policy;
+  /** Nominal port speed. */
+  readonly capacityBps: number;
+  /** Tick period; default 200 ms (the reference's). */
+  readonly tickMs?: number;
+  readonly clock: Clock;
+  readonly logger?: Logger;
+  /** Current VMs; called once per tick. VMs may appear and disappear at any time. */
+  readonly listVms: () => readonly ControlledVm[] | Promise<readonly ControlledVm[]>;
+  /** Most VM calls in flight at once; default 32. */
+  readonly concurrency?: number;
+  /** Per-VM bound on one observation or one apply (real time); default tickMs / 2. */
+  readonly perVmTimeoutMs?: number;
+  /** 'adopt' (default) takes caps found in guests as in force; 'reset' lifts them first. */
+  readonly onStart?: StartMode;
+  /** Leave caps in place on stop(); default false (lift the caps daqs set). */
+  readonly keepCaps?: boolean;
+  /** Caps that differ from the one in force by at most this fraction are not re-applied; default 0.005 (below one paper step). */
+  readonly reconcileThresholdFrac?: number;
+  /** A Guarantee VM meets its SLA at or above this × min(guarantee, demand); default 0.95. */
+  readonly guaranteeMetFrac?: number;
+  /** Wall clock for report timestamps; default Date.now. */
+  readonly epochNowMs?: () => number;
+}
+
+/** Settings that a reload may change while the loop runs. */
+export interface ControllerConfigUpdate {
+  readonly policy?: Policy;
+  readonly capacityBps?: number;
+  readonly tickMs?: number;
+}
+
+/** What stop() did. */
+export interface StopResult {
+  readonly lifted: readonly VmId[];
+  readonly failed: readonly VmId[];
+}
+
+type Listeners = { tick: ((r: TickReport) => void)[]; event: ((e: DaemonEvent) => void)[] };
+
+interface VmState {
+  sample: TxSample | null;
+  /** Cap in force as far as the loop knows; valid once capKnown. */
+  capBps: number | null;
+  capKnown: boolean;
+  reachable: boolean | null;
+  guaranteeMet: boolean | null;
+}
+
+type Observation =
+  | { readonly ok: true; readonly sample: TxSample; readonly rttMs: number }
+  | { readonly ok: false; readonly code: string; readonly message: string };
+
+/** The daqs control loop; see the file comment for its guarantees. */
+export class Controller {
+  #policy: Policy;
+  #policyState: unknown;
+  #capacityBps: number;
+  #tickMs: number;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #listVms: ControllerOptions['listVms'];
+  readonly #concurrency: number;
+  readonly #perVmTimeoutMs: number | null;
+  readonly #onStart: StartMode;
+  readonly #keepCaps: boolean;
+  readonly #thresholdFrac: number;
+  readonly #metFrac: number;
+  readonly #epochNowMs: () => number;
+  readonly #vms = new Map<VmId, VmState>();
+  #known = new Map<VmId, ControlledVm>();
+  readonly #listeners: Listeners = { tick: [], event: [] };
+  #latest: TickReport | null = null;
+  #tick = 0;
+  #inTick: Promise<TickReport> | null = null;
+  #running: { stop: AbortController; loop: Promise<void> } | null = null;
+
+  constructor(opts: ControllerOptions) {
+    this.#policy = opts.policy;
+    this.#policyState = opts.policy.initState();
+    this.#capacityBps = checkPositive('capacityBps', opts.capacityBps);
+    this.#tickMs = checkPositive('tickMs', opts.tickMs ?? 200);
+    this.#clock = opts.clock;
+    this.#log = (opts.logger ?? silentLogger).child({ component: 'controller' });
+    this.#listVms = opts.listVms;
+    this.#concurrency = Math.floor(checkPositive('concurrency', opts.concurrency ?? 32));
+    this.#perVmTimeoutMs = opts.perVmTimeoutMs === undefined ? null : checkPositive('perVmTimeoutMs', opts.perVmTimeoutMs);
+    this.#onStart = opts.onStart ?? 'adopt';
+    this.#keepCaps = opts.keepCaps ?? false;
+    this.#thresholdFrac = opts.reconcileThresholdFrac ?? 0.005;
+    this.#metFrac = opts.guaranteeMetFrac ?? 0.95;
+    this.#epochNowMs = opts.epochNowMs ?? Date.now;
+  }
+
+  /** Subscribes to tick reports or events; returns the unsubscribe function. */
+  on(kind: 'tick', fn: (r: TickReport) => void): () => void;
+  on(kind: 'event', fn: (e: DaemonEvent) => void): () => void;
+  on(kind: 'tick' | 'event', fn: ((r: TickReport) => void) | ((e: DaemonEvent) => void)): () => void {
+    const list = this.#listeners[kind] as unknown[];
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  /** The last tick's report, or null before the first tick. */
+  latest(): TickReport | null {
+    return this.#latest;
+  }
+
+  /** The policy in use. */
+  policyName(): string {
+    return this.#policy.name;
+  }
+
+  /** Applies a reloaded configuration from the next tick; a new policy starts from its initial state. */
+  setConfig(update: ControllerConfigUpdate): void {
+    if (update.capacityBps !== undefined) this.#capacityBps = checkPositive('capacityBps', update.capacityBps);
+    if (update.tickMs !== undefined) this.#tickMs = checkPositive('tickMs', update.tickMs);
+    if (update.policy !== undefined && update.policy !== this.#policy) {
+      this.#policy = update.policy;
+      this.#policyState = update.policy.initState();
+    }
+    this.#emit({ atEpochMs: this.#epochNowMs(), kind: 'config-reloaded', message: `policy ${this.#policy.name}, capacity ${this.#capacityBps} bit/s, tick ${this.#tickMs} ms` });
+  }
+
+  /** Starts ticking every tickMs until stop(). */
+  start(): void {
+    if (this.#running) throw new ControllerStateError('controller already started');
+    const stop = new AbortController();
+    const loop = (async () => {
+      while (!stop.signal.aborted) {
+        const startedMs = this.#clock.nowMs();
+        try {
+          await this.tickOnce();
+        } catch (err) {
+          // A tick must never end the loop: log it and carry on.
+          this.#log.error({ err, code: errorCode(err) }, 'tick failed');
+        }
+        if (stop.signal.aborted) break;
+        const waitMs = Math.max(0, this.#tickMs - (this.#clock.nowMs() - startedMs));
+        await this.#clock.sleep(waitMs, stop.signal).catch(() => undefined);
+      }
+    })();
+    this.#running = { stop, loop };
+  }
+
+  /** Stops the loop after the current tick; lifts the caps daqs set unless keepCaps (or liftCaps: false). */
+  async stop(opts: { liftCaps?: boolean } = {}): Promise<StopResult> {
+    const running = this.#running;
+    this.#running = null;
+    if (running) {
+      running.stop.abort();
+      await running.loop;
+    }
+    if (this.#inTick) await this.#inTick.catch(() => undefined);
+    const lift = opts.liftCaps ?? !this.#keepCaps;
+    if (!lift) return { lifted: [], failed: [] };
+    const capped = [...this.#known.values()].filter((vm) => this.#vms.get(vm.id)?.capBps != null);
+    const results = await mapBounded(capped, this.#concurrency, async (vm) => {
+      try {
+        await withTimeout(vm.id, 'applyCap', this.#timeoutMs(), (signal) => vm.endpoint.applyCap(null, signal));
+        this.#vms.get(vm.id)!.capBps = null;
+        return { id: vm.id, ok: true };
+      } catch (err) {
+        this.#log.warn({ vm: vm.id, op: 'lift', code: errorCode(err), err }, 'could not lift cap on stop');
+        return { id: vm.id, ok: false };
+      }
+    });
+    return { lifted: results.filter((r) => r.ok).map((r) => r.id), failed: results.filter((r) => !r.ok).map((r) => r.id) };
+  }
+
+  /** Runs one tick now; if one is already running, returns that one (ticks never stack). */
+  tickOnce(): Promise<TickReport> {
+    if (this.#inTick) return this.#inTick;
+    const p = this.#runTick().finally(() => {
+      this.#inTick = null;
+    });
+    this.#inTick = p;
+    return p;
+  }
+
+  #timeoutMs(): number {
+    return this.#perVmTimeoutMs ?? this.#tickMs / 2;
+  }
+
+  async #runTick(): Promise<TickReport> {
+    const startedMs = this.#clock.nowMs();
+    const atEpochMs = this.#epochNowMs();
+    const tick = ++this.#tick;
+    const entries = await this.#currentVms(atEpochMs);
+
+    const observations = await mapBounded(entries, this.#concurrency, (vm) => this.#observe(vm));
+    const inputs: PolicyVmInput[] = entries.map((vm, i) => {
+      const st = this.#vms.get(vm.id)!;
+      const obs = observations[i]!;
+      let rateBps: number | null = null;
+      if (obs.ok) {
+        rateBps = estimateRateBps(st.sample, obs.sample);
+        st.sample = obs.sample;
+      }
+      this.#trackReachability(vm.id, st, obs, atEpochMs);
+      return { id: vm.id, sla: vm.sla, rateBps, capBps: st.capKnown ? st.capBps : null };
+    });
+
+    let decision: PolicyDecision<unknown>;
+    try {
+      decision = this.#policy.decide({ tickMs: this.#tickMs, capacityBps: this.#capacityBps, vms: inputs }, this.#policyState);
+      this.#policyState = decision.state;
+    } catch (err) {
+      // A policy bug must not leave guests in a half-changed state: change nothing this tick.
+      this.#log.error({ err, code: errorCode(err), policy: this.#policy.name }, 'policy failed; caps left as they are');
+      decision = { vms: inputs.map((v) => ({ id: v.id, capBps: v.capBps, demandBps: null, reservedBps: null })), learnedCapacityBps: this.#capacityBps, state: this.#policyState };
+    }
+
+    const actions = await this.#reconcile(entries, observations, decision);
+    const vms = entries.map((vm, i) => this.#vmReport(vm, inputs[i]!, observations[i]!, decision, atEpochMs));
+    const durationMs = this.#clock.nowMs() - startedMs;
+    const overran = durationMs > this.#tickMs;
+    if (overran) this.#log.warn({ tick, durationMs, tickMs: this.#tickMs }, 'tick overran its period; the next one starts when it ends');
+    const report: TickReport = {
+      tick,
+      atEpochMs,
+      durationMs,
+      overran,
+      policy: this.#policy.name,
+      port: {
+        nominalCapacityBps: this.#capacityBps,
+        learnedCapacityBps: decision.learnedCapacityBps,
+        usedBps: inputs.reduce((a, v) => a + (v.rateBps ?? 0), 0),
+      },
+      vms,
+      actions,
+    };
+    this.#latest = report;
+    for (const fn of [...this.#listeners.tick]) this.#call(() => fn(report));
+    return report;
+  }
+
+  async #currentVms(atEpochMs: number): Promise<ControlledVm[]> {
+    let listed: readonly ControlledVm[];
+    try {
+      listed = await this.#listVms();
+    } catch (err) {
+      // Inventory trouble must not stop control of the VMs we already know.
+      this.#log.warn({ err, code: errorCode(err) }, 'listing VMs failed; using the last list');
+      listed = [...this.#known.values()];
+    }
+    const next = new Map<VmId, ControlledVm>();
+    for (const vm of listed) next.set(vm.id, vm);
+    for (const id of this.#known.keys()) {
+      if (!next.has(id)) {
+        this.#vms.delete(id);
+        this.#emit({ atEpochMs, kind: 'vm-disappeared', vm: id, message: `${id} is gone` });
+      }
+    }
+    for (const vm of next.values()) {
+      if (!this.#known.has(vm.id)) {
+        this.#vms.set(vm.id, { sample: null, capBps: null, capKnown: false, reachable: null, guaranteeMet: null });
+        this.#emit({ atEpochMs, kind: 'vm-appeared', vm: vm.id, message: `${vm.id} appeared (${isGuarantee(vm.sla) ? `guarantee ${vm.sla.guaranteeBps} bit/s` : 'best effort'})` });
+      }
+    }
+    this.#known = next;
+    return [...next.values()];
+  }
+
+  async #observe(vm: ControlledVm): Promise<Observation> {
+    const st = this.#vms.get(vm.id)!;
+    const t0 = performance.now();
+    try {
+      const sample = await withTimeout(vm.id, 'observe', this.#timeoutMs(), async (signal) => {
+        if (!st.capKnown) {
+          // First sight: take over (or clear) whatever cap a previous run left behind.
+          const found = await vm.endpoint.readCap(signal);
+          if (this.#onStart === 'reset' && found.capBps !== null) await vm.endpoint.applyCap(null, signal);
+          st.capBps = this.#onStart === 'reset' ? null : found.capBps;
+          st.capKnown = true;
+          if (found.capBps !== null) this.#log.info({ vm: vm.id, op: this.#onStart, found: found.detail }, this.#onStart === 'reset' ? 'lifted cap found in guest' : 'adopted cap found in guest');
+        }
+        return vm.endpoint.readTx(signal);
+      });
+      return { ok: true, sample, rttMs: performance.now() - t0 };
+    } catch (err) {
+      this.#log.debug({ vm: vm.id, op: 'observe', code: errorCode(err), err }, 'VM skipped this tick');
+      return { ok: false, code: errorCode(err), message: errorMessage(err) };
+    }
+  }
+
+  #trackReachability(id: VmId, st: VmState, obs: Observation, atEpochMs: number): void {
+    if (!obs.ok && st.reachable !== false) {
+      this.#log.warn({ vm: id, code: obs.code }, `agent unreachable: ${obs.message}`);
+      this.#emit({ atEpochMs, kind: 'agent-unreachable', vm: id, message: `${id}: ${obs.message}` });
+    } else if (obs.ok && st.reachable === false) {
+      this.#emit({ atEpochMs, kind: 'agent-recovered', vm: id, message: `${id} answers again` });
+    }
+    st.reachable = obs.ok;
+  }
+
+  async #reconcile(entries: readonly ControlledVm[], observations: readonly Observation[], decision: PolicyDecision<unknown>): Promise<ReconcileAction[]> {
+    const wanted = new Map(decision.vms.map((d) => [d.id, d.capBps]));
+    // Only VMs that answered this tick: a stalled agent would only stall the apply too.
+    const todo = entries.filter((vm, i) => {
+      const st = this.#vms.get(vm.id)!;
+      const want = wanted.get(vm.id);
+      return observations[i]!.ok && st.capKnown && want !== undefined && capChanged(st.capBps, want, this.#thresholdFrac);
+    });
+    return mapBounded(todo, this.#concurrency, async (vm) => {
+      const st = this.#vms.get(vm.id)!;
+      const fromBps = st.capBps;
+      const toBps = wanted.get(vm.id)!;
+      try {
+        await withTimeout(vm.id, 'applyCap', this.#timeoutMs(), (signal) => vm.endpoint.applyCap(toBps, signal));
+        st.capBps = toBps;
+        return { vm: vm.id, fromBps, toBps, ok: true };
+      } catch (err) {
+        // The difference stays, so the next tick retries it.
+        this.#log.warn({ vm: vm.id, op: 'applyCap', code: errorCode(err), err }, 'applying cap failed; retrying next tick');
+        return { vm: vm.id, fromBps, toBps, ok: false };
+      }
+    });
+  }
+
+  #vmReport(vm: ControlledVm, input: PolicyVmInput, obs: Observation, decision: PolicyDecision<unknown>, atEpochMs: number): VmTickReport {
+    const st = this.#vms.get(vm.id)!;
+    const d = decision.vms.find((x) => x.id === vm.id);
+    const demandBps = d?.demandBps ?? null;
+    let guaranteeMet: boolean | null = null;
+    if (isGuarantee(vm.sla) && input.rateBps !== null) {
+      const targetBps = Math.min(vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
+      guaranteeMet = input.rateBps >= this.#metFrac * targetBps;
+      if (!guaranteeMet && st.guaranteeMet !== false) {
+        this.#emit({ atEpochMs, kind: 'guarantee-violated', vm: vm.id, message: `${vm.id} sends ${Math.round(input.rateBps)} bit/s, below ${Math.round(targetBps)} bit/s` });
+      } else if (guaranteeMet && st.guaranteeMet === false) {
+        this.#emit({ atEpochMs, kind: 'guarantee-restored', vm: vm.id, message: `${vm.id} meets its guarantee again` });
+      }
+      st.guaranteeMet = guaranteeMet;
+    } else if (isGuarantee(vm.sla)) {
+      guaranteeMet = st.guaranteeMet;
+    }
+    return {
+      id: vm.id,
+      role: isGuarantee(vm.sla) ? 'guarantee' : 'best-effort',
+      sla: vm.sla,
+      slaSource: vm.slaSource,
+      rateBps: input.rateBps,
+      demandBps,
+      capBps: st.capKnown ? st.capBps : null,
+      guaranteeMet,
+      agentRttMs: obs.ok ? obs.rttMs : null,
+      error: obs.ok ? null : { code: obs.code, message: obs.message },
+    };
+  }
+
+  #emit(e: DaemonEvent): void {
+    for (const fn of [...this.#listeners.event]) this.#call(() => fn(e));
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#log.error({ err }, 'listener threw');
+    }
+  }
+}
+
+function checkPositive(name: string, v: number): number {
+  if (!(Number.isFinite(v) && v > 0)) throw new ControllerConfigError(`controller option ${name}=${v}: must be a finite number > 0`);
+  return v;
+}

@@ -1,0 +1,269 @@
+/**
+ * The daqs policy: reserve for each Guarantee VM what it needs, learn what the port really
+ * delivers, and water-fill the rest among Best-Effort VMs by weight.
+ *
+ * A Guarantee VM is in one of two modes:
+ * - `contended`: it may want its whole guarantee, so the full guarantee is reserved (a jump,
+ *   not a step). If it stays short of it, either the port delivers less than we believe
+ *   (lower the learned capacity by the shortfall) or the VM wants less (its rate does not rise
+ *   although the port has spare room): the second case demotes it and undoes the lowering.
+ * - `demand`: it sends less than its guarantee and does not use the room it has, so it gets
+ *   what it sends plus headroom for its TCP to grow; filling that headroom promotes it back.
+ * Guarantee VMs are never capped (except by their own maximum, never below the guarantee).
+ */
+import type { VmId } from '../core/types.ts';
+import { isGuarantee, PolicyConfigError, type Policy, type PolicyDecision, type PolicyInput, type PolicyVmDecision, type PolicyVmInput } from './types.ts';
+import { waterFill, type FillClaim } from './waterfill.ts';
+
+/** Tunables of the daqs policy; every fraction is relative to the quantity it names. */
+export interface DaqsOptions {
+  /** A VM sending at least (1 - this) × its cap is held back by the cap. */
+  readonly nearCapFrac: number;
+  /** A Best-Effort VM held back by its cap is assumed to want this × its cap (multiplicative probe). */
+  readonly probeUpFactor: number;
+  /** Room given to a Best-Effort VM below its cap, relative to its rate. */
+  readonly growthFrac: number;
+  /** Headroom kept for a Guarantee VM in demand mode: max(this × guarantee, headroomPortFrac × capacity). */
+  readonly headroomFrac: number;
+  /** See headroomFrac. */
+  readonly headroomPortFrac: number;
+  /** A Guarantee VM at or above this × its guarantee meets it. */
+  readonly metFrac: number;
+  /** The port is full when the sum of rates is within this fraction of the learned capacity. */
+  readonly saturationSlackFrac: number;
+  /** Learned capacity grows by this fraction per tick while the port is full and no guarantee is at risk. */
+  readonly capacityProbeFrac: number;
+  /** Share of the gap between an observed saturated throughput and the estimate closed per tick. */
+  readonly capacityGain: number;
+  /** The port can only be judged saturated when it carries at least this × nominal. */
+  readonly saturatedFloorFrac: number;
+  /** Learned capacity never goes below this × nominal. */
+  readonly minCapacityFrac: number;
+  /** A cap change smaller than this fraction of the cap in force is not made (hysteresis). */
+  readonly holdFrac: number;
+  /** Smallest cap ever set, as a fraction of nominal capacity (tc cannot shape to zero). */
+  readonly minCapFrac: number;
+}
+
+/** Defaults tuned in the simulator (see docs/controller.md). */
+export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
+  nearCapFrac: 0.1,
+  probeUpFactor: 1.5,
+  growthFrac: 0.1,
+  headroomFrac: 0.1,
+  headroomPortFrac: 0.03,
+  metFrac: 0.98,
+  saturationSlackFrac: 0.02,
+  capacityProbeFrac: 0.01,
+  capacityGain: 0.5,
+  saturatedFloorFrac: 0.85,
+  minCapacityFrac: 0.5,
+  holdFrac: 0.03,
+  minCapFrac: 0.005,
+};
+
+/** What the daqs policy remembers about a Guarantee VM. */
+export interface DaqsGuaranteeState {
+  readonly mode: 'contended' | 'demand';
+  readonly reservedBps: number;
+  readonly demandBps: number;
+  /** Consecutive ticks below the guarantee while contended (0 = none). */
+  readonly deficitTicks: number;
+  readonly rateAtDeficitStartBps: number;
+  /** Capacity taken off during the current deficit episode, given back if the VM turns out to want less. */
+  readonly loweredBps: number;
+}
+
+/** State carried between ticks. */
+export interface DaqsState {
+  /** null until the first tick: then the nominal capacity. */
+  readonly capacityBps: number | null;
+  readonly guarantees: Readonly<Record<VmId, DaqsGuaranteeState>>;
+  readonly lastRateBps: Readonly<Record<VmId, number>>;
+}
+
+/** Builds the daqs policy; options override DEFAULT_DAQS_OPTIONS. */
+export function daqsPolicy(options: Partial<DaqsOptions> = {}): Policy<DaqsState> {
+  const o: DaqsOptions = { ...DEFAULT_DAQS_OPTIONS, ...options };
+  for (const [k, v] of Object.entries(o)) {
+    if (!Number.isFinite(v) || v < 0) throw new PolicyConfigError(`daqs option ${k}=${v}: must be a finite number >= 0`);
+  }
+  if (o.probeUpFactor < 1) throw new PolicyConfigError(`daqs option probeUpFactor=${o.probeUpFactor}: must be >= 1`);
+  return {
+    name: 'daqs',
+    initState: () => ({ capacityBps: null, guarantees: {}, lastRateBps: {} }),
+    decide: (input, state) => decideDaqs(o, input, state),
+  };
+}
+
+function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): PolicyDecision<DaqsState> {
+  const nominalBps = input.capacityBps;
+  let capacityBps = Math.min(nominalBps, state.capacityBps ?? nominalBps);
+  const lastRateBps: Record<VmId, number> = {};
+  for (const vm of input.vms) {
+    const r = vm.rateBps ?? state.lastRateBps[vm.id];
+    if (r !== undefined) lastRateBps[vm.id] = r;
+  }
+  const sumRateBps = Object.values(lastRateBps).reduce((a, b) => a + b, 0);
+  // The port is the bottleneck when it carries a large share of its nominal speed and no
+  // sending VM is held back by its cap: then the sum of rates is what it really delivers.
+  // Delivered throughput also proves the port carries at least that much. Move halfway,
+  // because a rate measured across a cap change can be off for one tick.
+  const sending = input.vms.filter((vm) => vm.rateBps !== null && vm.rateBps > 0);
+  const unheld = sending.every((vm) => vm.capBps === null || vm.rateBps! < vm.capBps * (1 - o.nearCapFrac));
+  if ((sending.length > 0 && unheld && sumRateBps >= o.saturatedFloorFrac * nominalBps) || sumRateBps > capacityBps) {
+    capacityBps = Math.min(nominalBps, capacityBps + o.capacityGain * (sumRateBps - capacityBps));
+  }
+  const portFull = sumRateBps >= capacityBps * (1 - o.saturationSlackFrac);
+
+  const guarantees: Record<VmId, DaqsGuaranteeState> = {};
+  const shortfalls: { id: VmId; deficitBps: number }[] = [];
+  let giveBackBps = 0;
+  for (const vm of input.vms) {
+    if (!isGuarantee(vm.sla)) continue;
+    const prev = state.guarantees[vm.id];
+    if (vm.rateBps === null && prev) {
+      guarantees[vm.id] = prev; // no news: keep the last decision
+      continue;
+    }
+    const g = stepGuarantee(o, vm, prev, state.lastRateBps[vm.id] ?? null, capacityBps, portFull);
+    guarantees[vm.id] = g.next;
+    giveBackBps += g.giveBackBps;
+    if (g.deficitBps > 0) shortfalls.push({ id: vm.id, deficitBps: g.deficitBps });
+  }
+  capacityBps = Math.min(nominalBps, capacityBps + giveBackBps);
+
+  // A contended Guarantee VM still short: believe the port carries what it carried (the
+  // observed saturated throughput), never less than needed to close the shortfall.
+  const totalDeficitBps = shortfalls.reduce((a, s) => a + s.deficitBps, 0);
+  if (totalDeficitBps > 0) {
+    const target = Math.max(sumRateBps, capacityBps - totalDeficitBps);
+    const loweredBps = Math.max(0, capacityBps - target);
+    capacityBps -= loweredBps;
+    for (const s of shortfalls) {
+      const g = guarantees[s.id]!;
+      guarantees[s.id] = { ...g, loweredBps: g.loweredBps + (loweredBps * s.deficitBps) / totalDeficitBps };
+    }
+  }
+  // Probe upward only when no guarantee could pay for an overestimate: no Guarantee VM is
+  // contended. (A contended one that is greedy raises the estimate itself, by taking spare.)
+  const atRisk = Object.values(guarantees).some((g) => g.mode === 'contended');
+  if (!atRisk && portFull && totalDeficitBps === 0) capacityBps = Math.min(nominalBps, capacityBps * (1 + o.capacityProbeFrac));
+  capacityBps = Math.max(capacityBps, nominalBps * o.minCapacityFrac);
+
+  const reservedBps = Object.values(guarantees).reduce((a, g) => a + g.reservedBps, 0);
+  const beCaps = allocateBestEffort(o, input, capacityBps - reservedBps, capacityBps, nominalBps);
+
+  const vms: PolicyVmDecision[] = input.vms.map((vm) => {
+    const g = guarantees[vm.id];
+    if (g) {
+      const capBps = vm.sla.maxBps === null ? null : Math.max(vm.sla.maxBps, vm.sla.guaranteeBps);
+      return { id: vm.id, capBps, demandBps: g.demandBps, reservedBps: g.reservedBps };
+    }
+    const b = beCaps.get(vm.id)!;
+    return { id: vm.id, capBps: b.capBps, demandBps: b.demandBps, reservedBps: null };
+  });
+  return { vms, learnedCapacityBps: capacityBps, state: { capacityBps, guarantees, lastRateBps } };
+}
+
+interface GuaranteeStep {
+  readonly next: DaqsGuaranteeState;
+  /** Shortfall to close by lowering the learned capacity. */
+  readonly deficitBps: number;
+  /** Capacity lowered earlier for this VM that turned out to be its own low demand. */
+  readonly giveBackBps: number;
+}
+
+function stepGuarantee(o: DaqsOptions, vm: PolicyVmInput, prev: DaqsGuaranteeState | undefined, prevRateBps: number | null, capacityBps: number, portFull: boolean): GuaranteeStep {
+  const guarBps = vm.sla.guaranteeBps;
+  const headroomBps = Math.min(guarBps, Math.max(o.headroomFrac * guarBps, o.headroomPortFrac * capacityBps));
+  const slackBps = headroomBps / 2;
+  const contended = (rate: number): DaqsGuaranteeState => ({ mode: 'contended', reservedBps: guarBps, demandBps: Math.max(guarBps, rate), deficitTicks: 0, rateAtDeficitStartBps: rate, loweredBps: 0 });
+  const demand = (rate: number): DaqsGuaranteeState => ({ mode: 'demand', reservedBps: Math.min(guarBps, rate + headroomBps), demandBps: rate, deficitTicks: 0, rateAtDeficitStartBps: rate, loweredBps: 0 });
+  // A VM first seen, or without a sample yet, may want its whole guarantee: reserve it.
+  if (vm.rateBps === null) return { next: prev ?? contended(0), deficitBps: 0, giveBackBps: 0 };
+  const rate = vm.rateBps;
+  const met = rate >= o.metFrac * guarBps;
+
+  let g = prev ?? contended(rate);
+  if (g.mode === 'demand') {
+    // It uses the room we left it (or reaches its guarantee): it may want more, jump.
+    if (met || rate >= g.reservedBps - slackBps) g = contended(rate);
+    else return { next: demand(rate), deficitBps: 0, giveBackBps: 0 };
+  }
+  if (met) return { next: { ...contended(rate), demandBps: Math.max(guarBps, rate) }, deficitBps: 0, giveBackBps: 0 };
+  // A rate that just fell says something changed (its demand, a newcomer), not that the
+  // port carries less: no capacity is taken off for it.
+  const fell = prevRateBps !== null && rate < prevRateBps - slackBps;
+  if (g.deficitTicks === 0) {
+    return { next: { ...g, deficitTicks: 1, rateAtDeficitStartBps: rate, loweredBps: 0, demandBps: guarBps }, deficitBps: fell ? 0 : guarBps - rate, giveBackBps: 0 };
+  }
+  const rose = rate >= g.rateAtDeficitStartBps + slackBps;
+  if (!rose && !portFull) {
+    // Its reservation was in force, the port had room, and it did not take it: it wants less.
+    return { next: demand(rate), deficitBps: 0, giveBackBps: g.loweredBps };
+  }
+  return { next: { ...g, deficitTicks: g.deficitTicks + 1, demandBps: guarBps }, deficitBps: fell ? 0 : guarBps - rate, giveBackBps: 0 };
+}
+
+interface BeCap {
+  readonly capBps: number | null;
+  readonly demandBps: number | null;
+}
+
+function allocateBestEffort(o: DaqsOptions, input: PolicyInput, budgetBps: number, capacityBps: number, nominalBps: number): Map<VmId, BeCap> {
+  const out = new Map<VmId, BeCap>();
+  const minCapBps = o.minCapFrac * nominalBps;
+  const adjustable: { vm: PolicyVmInput; demandBps: number | null; fillDemandBps: number }[] = [];
+  let freeBps = Math.max(0, budgetBps);
+  for (const vm of input.vms) {
+    if (isGuarantee(vm.sla)) continue;
+    const maxBps = vm.sla.maxBps ?? Infinity;
+    if (vm.rateBps === null && vm.capBps !== null) {
+      // No fresh sample: keep its cap, and keep that cap out of what the others share.
+      out.set(vm.id, { capBps: vm.capBps, demandBps: null });
+      freeBps = Math.max(0, freeBps - vm.capBps);
+      continue;
+    }
+    if (vm.rateBps === null) {
+      // Never measured and uncapped: it starts at its fair share, its demand unknown.
+      adjustable.push({ vm, demandBps: null, fillDemandBps: maxBps });
+      continue;
+    }
+    const atCap = vm.capBps !== null && vm.rateBps >= vm.capBps * (1 - o.nearCapFrac);
+    const demandBps = Math.min(maxBps, capacityBps, atCap ? Math.max(vm.rateBps, vm.capBps!) * o.probeUpFactor : vm.rateBps);
+    const fillDemandBps = Math.min(maxBps, atCap ? demandBps : vm.rateBps * (1 + o.growthFrac));
+    adjustable.push({ vm, demandBps, fillDemandBps });
+  }
+  // A VM held by its cap claims at least its weighted equal share at once: a newcomer with a
+  // tiny cap reaches its fair level in one tick instead of crawling up by probeUpFactor.
+  const totalWeight = adjustable.reduce((acc, a) => acc + weightOf(a.vm), 0);
+  const claims: FillClaim[] = adjustable.map((a) => {
+    const held = a.vm.rateBps !== null && a.vm.capBps !== null && a.vm.rateBps >= a.vm.capBps * (1 - o.nearCapFrac);
+    const equalShareBps = (freeBps * weightOf(a.vm)) / totalWeight;
+    return { demandBps: held ? Math.min(a.vm.sla.maxBps ?? Infinity, Math.max(a.fillDemandBps, equalShareBps)) : a.fillDemandBps, weight: weightOf(a.vm) };
+  });
+  const first = waterFill(freeBps, claims);
+  const spareBps = freeBps - first.reduce((a, b) => a + b, 0);
+  // What nobody claims is spread by weight too, so every VM can grow into it (work-conserving).
+  const extra = spareBps > 0 ? waterFill(spareBps, adjustable.map((a, i) => ({ demandBps: (a.vm.sla.maxBps ?? Infinity) - first[i]!, weight: weightOf(a.vm) }))) : first.map(() => 0);
+  const computed = adjustable.map((a, i) => {
+    const raw = Math.max(minCapBps, first[i]! + extra[i]!);
+    return a.vm.sla.maxBps === null ? raw : Math.min(raw, a.vm.sla.maxBps);
+  });
+  // Hysteresis: keep the cap in force when the change is small, unless the sum would then
+  // exceed the budget (a guarantee could pay for it).
+  const held = adjustable.map((a, i) => {
+    const cur = a.vm.capBps;
+    const want = computed[i]!;
+    return cur !== null && Math.abs(want - cur) <= o.holdFrac * cur ? cur : want;
+  });
+  const heldSum = held.reduce((a, b) => a + b, 0);
+  const final = heldSum > Math.max(freeBps, 0) * (1 + 1e-9) + 1e-6 ? held.map((h, i) => Math.min(h, computed[i]!)) : held;
+  adjustable.forEach((a, i) => out.set(a.vm.id, { capBps: final[i]!, demandBps: a.demandBps }));
+  return out;
+}
+
+function weightOf(vm: PolicyVmInput): number {
+  return vm.sla.weight > 0 ? vm.sla.weight : 1;
+}
