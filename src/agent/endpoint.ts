@@ -1,0 +1,96 @@
+/**
+ * VmEndpoint over one guest agent: TX counters of the VF interface (chosen by MAC) and the cap
+ * enforced with tc in the guest. The host-counter variant keeps enforcement in the guest but
+ * reads TX where the host sees the VF, which a guest cannot forge.
+ */
+import type { CapReading, Clock, TxSample, VmEndpoint, VmId } from '../core/types.ts';
+import type { Testbed, TestbedVm } from '../testbed/types.ts';
+import { GuestTc, type GuestTcOptions } from '../tc/guest-tc.ts';
+import { AgentTxSource, HostTxSource, type TxCounterSource } from '../telemetry/sources.ts';
+import type { IfaceSelector } from '../telemetry/interfaces.ts';
+import type { Logger } from '../util/log.ts';
+import { QgaClient, type QgaClientOptions } from './qga-client.ts';
+import type { GuestAgent } from './types.ts';
+
+/** Construction options of AgentVmEndpoint. */
+export interface AgentEndpointOptions {
+  readonly id: VmId;
+  readonly agent: GuestAgent;
+  /** Which guest interface is the VF: its MAC (preferred) and/or name. */
+  readonly iface: IfaceSelector;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  readonly tc?: GuestTcOptions;
+  /** Bound on a statistics query (default 500 ms). */
+  readonly statsTimeoutMs?: number;
+  /** Where to read TX instead of the guest (host-side counters); default: the guest agent. */
+  readonly txSource?: TxCounterSource;
+}
+
+/** A VM reached through its guest agent: telemetry from qemu-ga statistics, caps via in-guest tc. */
+export class AgentVmEndpoint implements VmEndpoint {
+  readonly id: VmId;
+  /** The agent, for callers that need more than the endpoint offers (capability check, RTT probe). */
+  readonly agent: GuestAgent;
+  private readonly stats: AgentTxSource;
+  private readonly tx: TxCounterSource;
+  private readonly tc: GuestTc;
+
+  constructor(opts: AgentEndpointOptions) {
+    this.id = opts.id;
+    this.agent = opts.agent;
+    this.stats = new AgentTxSource(opts.agent, opts.iface, { id: opts.id, clock: opts.clock, timeoutMs: opts.statsTimeoutMs });
+    this.tx = opts.txSource ?? this.stats;
+    this.tc = new GuestTc(opts.agent, { logger: opts.logger, ...opts.tc });
+  }
+
+  /** Reads the VF's TX counter (from the guest, or the configured host source). */
+  readTx(signal?: AbortSignal): Promise<TxSample> {
+    return this.tx.readTx(signal);
+  }
+
+  /** Makes capBps the VM's TX cap (null lifts it); repeating the cap in force runs nothing in the guest. */
+  async applyCap(capBps: number | null, signal?: AbortSignal): Promise<void> {
+    const iface = await this.ifaceName(signal);
+    try {
+      await this.tc.applyCap(iface, capBps, signal);
+    } catch (e) {
+      // The interface may have been renamed or re-created: look it up again next time.
+      this.ifaceNameCache = null;
+      throw e;
+    }
+  }
+
+  /** Reads the cap in force from the guest's tc; a cap unlike the one applied is drift and is re-applied by the next applyCap. */
+  async readCap(signal?: AbortSignal): Promise<CapReading> {
+    const r = await this.tc.readCap(await this.ifaceName(signal), signal);
+    return { capBps: r.capBps, detail: r.detail };
+  }
+
+  /** Closes the agent connection. */
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+
+  private ifaceNameCache: string | null = null;
+
+  private async ifaceName(signal?: AbortSignal): Promise<string> {
+    if (this.ifaceNameCache === null) this.ifaceNameCache = (this.stats.iface ?? (await this.stats.findInterface(signal))).name;
+    return this.ifaceNameCache;
+  }
+}
+
+/** Options for endpoints built from a testbed VM. */
+export type TestbedEndpointOptions = Omit<AgentEndpointOptions, 'id' | 'agent' | 'iface' | 'txSource'> & { readonly client?: Partial<QgaClientOptions> };
+
+/** An endpoint for an emulated VM: its own QgaClient on vm.agentSocket, VF chosen by vm.mac. */
+export function endpointForTestbedVm(vm: TestbedVm, opts: TestbedEndpointOptions = {}): AgentVmEndpoint {
+  const agent = new QgaClient({ socketPath: vm.agentSocket, vm: vm.id, logger: opts.logger, ...opts.client });
+  return new AgentVmEndpoint({ ...opts, id: vm.id, agent, iface: { mac: vm.mac } });
+}
+
+/** Like endpointForTestbedVm, but TX is read from the switch-side counter of the VF (the host's trusted view). */
+export function hostCountedEndpointForTestbedVm(testbed: Pick<Testbed, 'readHostTxBytes'>, vm: TestbedVm, opts: TestbedEndpointOptions = {}): AgentVmEndpoint {
+  const agent = new QgaClient({ socketPath: vm.agentSocket, vm: vm.id, logger: opts.logger, ...opts.client });
+  return new AgentVmEndpoint({ ...opts, id: vm.id, agent, iface: { mac: vm.mac }, txSource: new HostTxSource(vm.id, testbed, vm.index, { clock: opts.clock }) });
+}
