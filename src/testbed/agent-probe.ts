@@ -66,11 +66,17 @@ export function agentCall(socketPath: string, execute?: string, args?: Record<st
   });
 }
 
-/** Polls until the agent at `socketPath` answers guest-sync-delimited, or throws after `timeoutMs`. */
-export async function waitForAgent(socketPath: string, timeoutMs = 10_000): Promise<void> {
+/**
+ * Polls until the agent at `socketPath` answers guest-sync-delimited, or throws after
+ * `timeoutMs`, or as soon as `isGone` says the agent process died (no point waiting then).
+ */
+export async function waitForAgent(socketPath: string, timeoutMs = 10_000, isGone?: () => Promise<boolean>): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
+    if (isGone && (await isGone())) {
+      throw new TestbedError('E_TESTBED_AGENT', `qemu-ga for ${socketPath} exited before answering; see qemu-ga.log in its state directory.`);
+    }
     try {
       await agentCall(socketPath, undefined, undefined, Math.max(500, deadline - Date.now()));
       return;

@@ -102,7 +102,10 @@ export async function buildInstance(state: TestbedState, bins: BinaryPaths, log:
   await writeState(paths.stateFile, paths.dir, current);
 
   await waitForListener(iperfServerPid, IPERF_PORT, 10_000);
-  await forEachLimited(paths.agentSockets, 8, (sock) => waitForAgent(sock, 15_000));
+  await forEachLimited(paths.agentSockets, 8, async (sock, i) => {
+    const pid = agentPids[i] as number;
+    await waitForAgent(sock, 15_000, async () => !(await isAlive(pid)));
+  });
   current = { ...current, complete: true };
   await writeState(paths.stateFile, paths.dir, current);
   log.info({ op: 'testbed-up', name: state.name, vms: state.vms, capacityBps: state.capacityBps }, 'testbed up');

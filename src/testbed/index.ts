@@ -110,3 +110,4 @@ export function testbedNamespaces(name: string, vms: number): string[] {
   const ns = planNamespaces(name, vms);
   return [ns.switchNs, ns.remoteNs, ...ns.vmNs];
 }
+export { measureRates, type RateWindow } from './rates.ts';

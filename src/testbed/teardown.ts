@@ -2,6 +2,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { runCommand } from '../util/exec.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
+import { TestbedError } from './errors.ts';
 import { isInstanceNamespace, planPaths } from './plan.ts';
 import { killPids, listNamespaces, pidsInNamespaces, processName } from './procs.ts';
 import { readState } from './state.ts';
@@ -37,10 +38,12 @@ export async function teardownInstance(name: string, stateDir: string, log: Logg
     log.debug({ op: 'testbed-down', pids: [...pids] }, 'stopping processes');
     await killPids([...pids]);
   }
-  for (const ns of namespaces) {
-    const r = await runCommand(['ip', 'netns', 'delete', ns], { timeoutMs: 10_000 });
-    if (r.code !== 0 && !/No such file/.test(r.stderr)) {
-      log.warn({ op: 'testbed-down', netns: ns, stderr: r.stderr.trim() }, 'could not delete namespace');
+  if (namespaces.size > 0) {
+    // One `ip` for all of them; -force goes on past a namespace that vanished meanwhile.
+    const r = await runCommand(['ip', '-force', '-batch', '-'], { input: [...namespaces].map((ns) => `netns delete ${ns}\n`).join(''), timeoutMs: 30_000 });
+    const left = (await listNamespaces()).filter((ns) => namespaces.has(ns));
+    if (left.length > 0) {
+      throw new TestbedError('E_TESTBED_BUILD', `could not delete namespace(s) ${left.join(', ')} of testbed ${name}: ${r.stderr.trim().slice(0, 300)}. Try \`ip netns delete NAME\` by hand.`);
     }
   }
   await rm(paths.dir, { recursive: true, force: true });

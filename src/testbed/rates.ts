@@ -1,0 +1,25 @@
+/** Rates over a window from the host's counters: what tests, the demo and experiments read. */
+import type { Testbed } from './types.ts';
+
+/** Per-VM TX rates (switch side) and the rate the port delivered, over one window. */
+export interface RateWindow {
+  readonly vmRatesBps: readonly number[];
+  readonly portRateBps: number;
+  readonly windowMs: number;
+}
+
+/** Samples all VF counters and the port counter, waits `windowMs`, samples again, and returns the rates. */
+export async function measureRates(tb: Testbed, windowMs: number): Promise<RateWindow> {
+  const [vms0, port0] = await Promise.all([tb.readAllHostTxBytes(), tb.readPortTxBytes()]);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, windowMs));
+  const [vms1, port1] = await Promise.all([tb.readAllHostTxBytes(), tb.readPortTxBytes()]);
+  const elapsedMs = performance.now() - t0;
+  // Differences fit a double comfortably (a window never carries 2^53 bytes).
+  const bps = (a: bigint, b: bigint): number => (Number(b - a) * 8 * 1000) / elapsedMs;
+  return {
+    vmRatesBps: vms1.map((b, i) => bps(vms0[i] ?? b, b)),
+    portRateBps: bps(port0, port1),
+    windowMs: elapsedMs,
+  };
+}
