@@ -5,7 +5,8 @@
 'use strict';
 
 (() => {
-  const VM_COLORS = ['#6aa8ff', '#c792ea', '#5fd3e6', '#ff8fa3', '#9fb0ff', '#f5e17a', '#7fdbca', '#e0a3ff', '#82aaff', '#ff9f6b'];
+  // Kept apart from the guarantee (green), cap (orange) and demand (grey) line colours.
+  const VM_COLORS = ['#6aa8ff', '#c792ea', '#5fd3e6', '#ff8fa3', '#f5e17a', '#9fb0ff', '#e0a3ff', '#7fdbca', '#ff9f6b', '#82aaff'];
   const EVENT_KINDS = {
     'guarantee-violated': ['bad', 'guarantee violated'],
     'guarantee-restored': ['good', 'guarantee restored'],
@@ -61,6 +62,20 @@
     if (h > 0) return `${h}h ${m}m`;
     if (m > 0) return `${m}m ${s % 60}s`;
     return `${s}s`;
+  }
+
+  function pad2(n) {
+    return String(n).padStart(2, '0');
+  }
+
+  // 24-hour axis labels; seconds only when ticks are closer than a minute.
+  function formatTimeAxis(_u, splits) {
+    const step = splits.length > 1 ? splits[1] - splits[0] : 60;
+    return splits.map((s) => {
+      const d = new Date(s * 1000);
+      const hm = `${pad2(d.getHours())}:${pad2(d.getMinutes())}`;
+      return step < 60 ? `${hm}:${pad2(d.getSeconds())}` : hm;
+    });
   }
 
   function formatClock(epochMs) {
@@ -139,7 +154,7 @@
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.12 : 1e6] } },
-      axes: [{ ...axis, space: 70 }, { ...axis, size: 48, values: (_u, vals) => vals.map(formatAxisRate) }],
+      axes: [{ ...axis, space: 70, values: formatTimeAxis }, { ...axis, size: 50, values: (_u, vals) => vals.map(formatAxisRate) }],
       series: [{}, ...series],
     };
   }
@@ -193,18 +208,18 @@
 
   // ---- VM cards ---------------------------------------------------------------------------
 
-  function figure(key, field, legendColor) {
+  function figure(key, field, legendColor, lineStyle) {
     const v = el('span', { class: 'v', 'data-field': field, text: '–' });
     const s = el('span', { class: 's', 'data-field': `${field}-note`, text: '' });
-    const k = el('span', { class: 'k' }, legendColor ? el('i', { style: `border-color:${legendColor}` }) : null, key);
+    const k = el('span', { class: 'k' }, legendColor ? el('i', { style: `border-color:${legendColor};border-top-style:${lineStyle || 'solid'}` }) : null, key);
     return { node: el('div', {}, k, v, s), v, s };
   }
 
   function createCard(vm) {
     const rate = figure('rate', 'rate', vmColor(vm.id));
-    const guarantee = figure('guarantee', 'guarantee', color('--guarantee'));
+    const guarantee = figure('guarantee', 'guarantee', color('--guarantee'), 'dashed');
     const cap = figure('cap', 'cap', color('--cap'));
-    const demand = figure('demand', 'demand', color('--demand'));
+    const demand = figure('demand', 'demand', color('--demand'), 'dotted');
     const badge = el('span', { class: 'badge' });
     const stateTag = el('span', { class: 'state none', 'data-field': 'guarantee-met' });
     const error = el('div', { class: 'vm-error', hidden: '' });
@@ -233,7 +248,8 @@
     card.cap.s.textContent = vm.sla.maxBps === null ? '' : `max ${formatRate(vm.sla.maxBps)}`;
     card.demand.v.textContent = formatRate(vm.demandBps);
     card.demand.s.textContent = vm.sla.weight !== 1 ? `weight ${vm.sla.weight}` : '';
-    let cls = 'none', text = vm.role === 'guarantee' ? 'unknown' : 'best effort';
+    // Best-Effort VMs have no guarantee to judge: the pill stays empty unless the agent failed.
+    let cls = 'none', text = vm.role === 'guarantee' ? 'unknown' : '';
     if (vm.error) { cls = 'error'; text = vm.error.code; }
     else if (vm.guaranteeMet === true) { cls = 'met'; text = '✓ guarantee met'; }
     else if (vm.guaranteeMet === false) { cls = 'unmet'; text = '✗ below guarantee'; }
