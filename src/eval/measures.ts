@@ -143,6 +143,23 @@ export function samplesUntilHeld(series: readonly number[], fromIndex: number, t
   return null;
 }
 
+/**
+ * Samples from `fromIndex` until the series is at or above the threshold at a sample AND its
+ * mean over the `holdSamples` samples starting there is too; null if never, or if the series
+ * ends before a whole window. Per-tick rates of a TCP flow swing ±10–20% on their own (also
+ * under an ideal hardware scheduler), so "holds for one second" is judged on the second's mean;
+ * requiring the first sample to be over the bar keeps a late recovery from counting early.
+ */
+export function samplesUntilHeldOnAverage(series: readonly number[], fromIndex: number, thresholdBps: number, holdSamples: number): number | null {
+  if (!Number.isInteger(holdSamples) || holdSamples < 1) throw new MeasureError(`holdSamples must be an integer >= 1, got ${holdSamples}`);
+  if (!Number.isInteger(fromIndex) || fromIndex < 0) throw new MeasureError(`fromIndex must be a non-negative integer, got ${fromIndex}`);
+  for (let i = fromIndex; i + holdSamples <= series.length; i++) {
+    if ((series[i] as number) < thresholdBps) continue;
+    if (mean(series.slice(i, i + holdSamples)) >= thresholdBps) return i - fromIndex;
+  }
+  return null;
+}
+
 function toEventTime(samples: number | null, windowSamples: number, t: Timing): EventTime {
   const windowS = (windowSamples * t.periodMs) / 1000;
   if (samples === null) return { reached: false, seconds: null, ticks: null, windowS };
@@ -153,23 +170,27 @@ function toEventTime(samples: number | null, windowSamples: number, t: Timing): 
 /** Share of the target that counts as "holding" the guarantee or "having reclaimed". */
 export const HOLD_FRACTION = 0.95;
 
+/** Samples in one second at the series' period (at least 1). */
+export function samplesPerSecond(t: Timing): number {
+  return Math.max(1, Math.round(1000 / t.periodMs));
+}
+
 /**
  * Reaction time: from a new Best-Effort sender's start (sample index `startIndex`) until G
- * holds >= 0.95 × min(guarantee, D_G) for one second.
+ * holds >= 0.95 × min(guarantee, D_G) for one second (see samplesUntilHeldOnAverage).
  */
 export function reactionTime(gSeries: readonly number[], startIndex: number, guaranteeBps: number, demandBps: number, t: Timing): EventTime {
-  const hold = Math.max(1, Math.round(1000 / t.periodMs));
-  const found = samplesUntilHeld(gSeries, startIndex, HOLD_FRACTION * attainableBps(guaranteeBps, demandBps), hold);
+  const found = samplesUntilHeldOnAverage(gSeries, startIndex, HOLD_FRACTION * attainableBps(guaranteeBps, demandBps), samplesPerSecond(t));
   return toEventTime(found, gSeries.length - startIndex, t);
 }
 
 /**
  * Reclaim time: from G stopping or slowing (sample `startIndex`) until the Best-Effort VMs
- * together reach >= 0.95 × (baseline total − G). "Reach" is the first sample at or above it:
- * a link cannot carry more than it is allowed, so one sample over the bar is no fluke.
+ * together reach >= 0.95 × (baseline total − G) and stay there on average for one second
+ * (the same rule as reaction, so a single counter burst does not count as reclaimed).
  */
 export function reclaimTime(beSeries: readonly number[], startIndex: number, baselineTotalBps: number, gBps: number, t: Timing): EventTime {
-  const found = samplesUntilHeld(beSeries, startIndex, HOLD_FRACTION * Math.max(0, baselineTotalBps - gBps), 1);
+  const found = samplesUntilHeldOnAverage(beSeries, startIndex, HOLD_FRACTION * Math.max(0, baselineTotalBps - gBps), samplesPerSecond(t));
   return toEventTime(found, beSeries.length - startIndex, t);
 }
 

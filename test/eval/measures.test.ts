@@ -9,6 +9,7 @@ import {
   reactionTime,
   reclaimTime,
   samplesUntilHeld,
+  samplesUntilHeldOnAverage,
   stabilityCoV,
   sumSeries,
   summarize,
@@ -148,13 +149,27 @@ describe('reactionTime', () => {
 });
 
 describe('reclaimTime', () => {
+  // Bar = 0.95 × (baseline − G); one second = 5 samples at 200 ms.
   it.each<{ name: string; be: number[]; start: number; baseline: number; g: number; want: Partial<EventTime> }>([
-    { name: 'instant reclaim', be: [30, 38, 38], start: 1, baseline: 38, g: 0, want: { reached: true, ticks: 0 } },
-    { name: 'two ticks to reclaim', be: [30, 30, 33, 37, 37], start: 1, baseline: 38, g: 0, want: { reached: true, ticks: 2, seconds: 0.4 } },
-    { name: 'G slowed to 10: bar is 0.95 × 28', be: [20, 26.6, 26.6], start: 1, baseline: 38, g: 10, want: { reached: true, ticks: 0 } },
-    { name: 'static cap never reclaims', be: [30, 30, 30, 30], start: 1, baseline: 38, g: 0, want: { reached: false, windowS: 0.6 } },
+    { name: 'instant reclaim', be: [30, 38, 38, 38, 38, 38], start: 1, baseline: 38, g: 0, want: { reached: true, ticks: 0 } },
+    { name: 'two ticks to reclaim', be: [30, 30, 33, 37, 37, 37, 37, 37], start: 1, baseline: 38, g: 0, want: { reached: true, ticks: 2, seconds: 0.4 } },
+    { name: 'G slowed to 10: bar is 0.95 × 28', be: [20, 26.6, 26.6, 26.6, 26.6, 26.6], start: 1, baseline: 38, g: 10, want: { reached: true, ticks: 0 } },
+    { name: 'a one-sample burst is not a reclaim', be: [30, 40, 30, 30, 30, 30, 30], start: 1, baseline: 38, g: 0, want: { reached: false } },
+    { name: 'static cap never reclaims', be: [30, 30, 30, 30, 30, 30, 30], start: 1, baseline: 38, g: 0, want: { reached: false, windowS: 1.2 } },
   ])('$name', ({ be, start, baseline, g, want }) => {
     expect(reclaimTime(be, start, baseline, g, T)).toMatchObject(want);
+  });
+});
+
+describe('samplesUntilHeldOnAverage', () => {
+  it.each([
+    { name: 'noisy around the bar but above on average', series: [10, 9, 11, 9.5, 10.5], hold: 5, want: 0 },
+    { name: 'first sample must itself be over the bar', series: [5, 12, 12, 12, 12, 12], hold: 5, want: 1 },
+    { name: 'high start, then sags below on average', series: [12, 8, 8, 8, 8, 8], hold: 5, want: null },
+    { name: 'window must fit in the series', series: [10, 10, 10], hold: 5, want: null },
+    { name: 'hold of one is the first sample over', series: [1, 2, 9.5], hold: 1, want: 2 },
+  ])('$name', ({ series, hold, want }) => {
+    expect(samplesUntilHeldOnAverage(series, 0, 9.5, hold)).toBe(want);
   });
 });
 

@@ -1,0 +1,58 @@
+/**
+ * The summary table (policy × measures) printed after a run and by `npm run bench`, and the
+ * compact JSON summary printed with --json.
+ */
+import type { ExperimentResult } from './result.ts';
+
+function cell(v: number | null | undefined, digits: number): string {
+  return v === null || v === undefined ? '-' : v.toFixed(digits);
+}
+
+function timeCell(ticks: number | null, missed: number): string {
+  return missed > 0 ? `never×${missed}` : ticks === null ? 'n/a' : String(ticks);
+}
+
+/** A fixed-width text table: one row per policy with the issue's measures. */
+export function renderSummaryTable(r: ExperimentResult): string {
+  const head = ['policy', 'minAttain', 'meanUtil', 'maxReact(ticks)', 'maxReclaim(ticks)', 'gCoV', 'note'];
+  const rows = r.policies.map((p) => {
+    const s = p.summary;
+    if (!s) return [p.name, '-', '-', '-', '-', '-', p.error ? `${p.error.code}` : 'no data'];
+    return [p.name, cell(s.minAttainment, 3), cell(s.meanUtilization, 3), timeCell(s.maxReactionTicks, s.reactionMissed), timeCell(s.maxReclaimTicks, s.reclaimMissed), cell(s.gCoV, 3), p.error?.code ?? ''];
+  });
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const demand = r.policies.flatMap((p) => p.phases)[0]?.gDemand.paperBps;
+  return [
+    `${r.scenario}: scale ×${r.scale.factor} (emulated ${r.scale.emulatedCapacityBps / 1e9} Gbit/s = paper ${r.scale.paperCapacityBps / 1e9} Gbit/s)` +
+      (demand !== undefined ? `, G demand alone ${(demand / 1e9).toFixed(2)} Gbit/s (paper)` : ''),
+    line(head),
+    line(widths.map((w) => '-'.repeat(w))),
+    ...rows.map(line),
+  ].join('\n');
+}
+
+/** The per-phase numbers in paper Gbit/s, one row per policy and phase, for a closer look. */
+export function renderPhaseTable(r: ExperimentResult): string {
+  const head = ['policy', 'phase', 'G', 'BE', 'total', 'attain', 'util', 'react(s)', 'reclaim(s)', 'gCoV'];
+  const rows: string[][] = [];
+  for (const p of r.policies) {
+    for (const ph of p.phases) {
+      const ev = (e: typeof ph.reaction): string => (e === undefined ? '' : e.reached ? cell(e.seconds, 1) : `>${e.windowS.toFixed(1)}`);
+      rows.push([p.name, ph.label, cell(ph.g.paperBps / 1e9, 2), cell(ph.be.paperBps / 1e9, 2), cell(ph.total.paperBps / 1e9, 2), cell(ph.attainment, 3), cell(ph.utilization, 3), ev(ph.reaction), ev(ph.reclaim), cell(ph.gCoV, 3)]);
+    }
+  }
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '(G, BE, total in Gbit/s, paper units)'].join('\n');
+}
+
+/** What --json prints: where the files are and each policy's summary or error. */
+export function summaryJson(r: ExperimentResult, files: Record<string, unknown>): Record<string, unknown> {
+  return {
+    scenario: r.scenario,
+    scale: r.scale.factor,
+    files,
+    policies: Object.fromEntries(r.policies.map((p) => [p.name, p.summary ? { ...p.summary, error: p.error } : { error: p.error }])),
+  };
+}
