@@ -24,6 +24,7 @@ export class UsageError extends Error {
 // One line per subcommand; the module is imported only when that command runs.
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   schema: () => import('./commands/schema.ts'),
+  status: () => import('./commands/status.ts'),
   experiment: () => import('./commands/experiment.ts'),
 };
 

@@ -1,0 +1,137 @@
+/**
+ * `daqs status [--json] [--address HOST:PORT|SOCKET]`: what the running daemon sees right now,
+ * read from its /api/status. The table is rendered by a pure function so it is tested on
+ * real snapshots without a terminal.
+ */
+import { parseArgs } from 'node:util';
+import type { VmTickReport } from '../../core/types.ts';
+import { DEFAULT_ADDRESS, ServerAddressError, parseListenAddress } from '../../server/address.ts';
+import { fetchStatus, type StatusResponse } from '../../server/status-client.ts';
+import { formatRate } from '../../units/rate.ts';
+import { UsageError } from '../main.ts';
+
+/** One line for `daqs --help`. */
+export const summary = 'show what the running daemon sees: each VM\'s guarantee, rate, demand and cap, and the port';
+
+const USAGE = `usage: daqs status [--json] [--address HOST:PORT|SOCKET]
+
+  --json              print the daemon's status as JSON (for scripts)
+  --address ADDR      where the daemon serves status (default ${DEFAULT_ADDRESS}, the
+                      default of daemon.status in the config; a unix socket path works too)
+  --timeout-ms N      give up after N milliseconds (default 3000)`;
+
+/** Where run() writes; the CLI edge passes the console, tests pass collectors. */
+export interface StatusIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const consoleIo: StatusIo = { out: (t) => console.log(t), err: (t) => console.error(t) };
+
+/** Runs `daqs status`; resolves to the exit code. */
+export async function run(args: string[], io: StatusIo = consoleIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: { json: { type: 'boolean', default: false }, address: { type: 'string', default: DEFAULT_ADDRESS }, 'timeout-ms': { type: 'string', default: '3000' }, help: { type: 'boolean', short: 'h', default: false } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  try {
+    parseListenAddress(values.address);
+  } catch (err) {
+    if (err instanceof ServerAddressError) throw new UsageError(`--address: ${err.message}`);
+    throw err;
+  }
+  const timeoutMs = Number(values['timeout-ms']);
+  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms: ${JSON.stringify(values['timeout-ms'])} is not a positive whole number of milliseconds`);
+
+  const status = await fetchStatus(values.address, timeoutMs);
+  if (values.json) {
+    io.out(JSON.stringify(status, null, 2));
+    return 0;
+  }
+  io.out(renderStatus(status));
+  const stale = staleWarning(status);
+  if (stale) io.err(stale);
+  return 0;
+}
+
+/** The human-readable status: a header, the port, and one row per VM. */
+export function renderStatus(s: StatusResponse): string {
+  const lines: string[] = [];
+  const t = s.latest;
+  const head = [`daqs ${s.info.version} on ${s.info.hostname}`, `policy ${s.info.policy ?? t?.policy ?? '?'}`, `up ${formatAge(s.nowEpochMs - s.info.startedAtEpochMs)}`];
+  if (t) head.push(`tick #${t.tick} (${formatAge(s.lastTickAgeMs ?? 0)} ago, took ${t.durationMs.toFixed(1)} ms${t.overran ? ', overran' : ''})`);
+  lines.push(head.join(' · '));
+  const cfg = [`config ${s.info.configPath ?? '(none)'}`, `reloads ${s.config.reloads}`, `rejected ${s.config.rejections}`];
+  if (s.config.lastRejection) cfg.push(`last rejection: ${s.config.lastRejection.message}`);
+  lines.push(cfg.join(' · '));
+  if (!t) {
+    lines.push('', 'no tick yet: the control loop has not completed its first pass.');
+    return lines.join('\n');
+  }
+  const p = t.port;
+  const capacity = p.learnedCapacityBps || p.nominalCapacityBps;
+  const pct = capacity > 0 ? ` (${Math.round((100 * p.usedBps) / capacity)}% of learned)` : '';
+  lines.push(`port ${s.info.portName ?? ''}: used ${formatRate(p.usedBps)}${pct}, learned capacity ${formatRate(p.learnedCapacityBps)}, nominal ${formatRate(p.nominalCapacityBps)}`.replace('port :', 'port:'));
+  lines.push('');
+  if (t.vms.length === 0) {
+    lines.push('no VMs found.');
+    return lines.join('\n');
+  }
+  const withMax = t.vms.some((v) => v.sla.maxBps !== null);
+  const header = ['VM', 'ROLE', 'GUARANTEE', ...(withMax ? ['MAX'] : []), 'RATE', 'DEMAND', 'CAP', 'MET', 'AGENT'];
+  const rows = [...t.vms].sort(byRoleThenName).map((v) => [
+    v.id,
+    v.role,
+    `${v.sla.guaranteeBps > 0 ? formatRate(v.sla.guaranteeBps) : '-'} (${v.slaSource.guaranteeBps})`,
+    ...(withMax ? [v.sla.maxBps === null ? '-' : `${formatRate(v.sla.maxBps)} (${v.slaSource.maxBps})`] : []),
+    rate(v.rateBps),
+    rate(v.demandBps),
+    v.capBps === null ? 'none' : formatRate(v.capBps),
+    v.guaranteeMet === null ? '-' : v.guaranteeMet ? 'yes' : 'NO',
+    v.error ? `${v.error.code}: ${v.error.message}` : v.agentRttMs === null ? '-' : `${v.agentRttMs.toFixed(1)} ms`,
+  ]);
+  lines.push(...renderTable(header, rows));
+  return lines.join('\n');
+}
+
+/** A warning when the loop has not ticked for a while, or null. */
+export function staleWarning(s: StatusResponse): string | null {
+  const periodMs = s.info.tickPeriodMs ?? 200;
+  if (s.lastTickAgeMs === null || s.lastTickAgeMs <= Math.max(5000, 10 * periodMs)) return null;
+  return `warning: the last tick was ${formatAge(s.lastTickAgeMs)} ago (tick period ${periodMs} ms): the control loop may be stuck; see \`journalctl -u daqs\`.`;
+}
+
+function rate(bps: number | null): string {
+  return bps === null ? '-' : formatRate(bps);
+}
+
+function byRoleThenName(a: VmTickReport, b: VmTickReport): number {
+  if (a.role !== b.role) return a.role === 'guarantee' ? -1 : 1;
+  return a.id.localeCompare(b.id, undefined, { numeric: true });
+}
+
+function renderTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)];
+}
+
+function formatAge(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 120) return `${Math.round(s)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 120) return `${m}m ${Math.floor(s % 60)}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
