@@ -243,25 +243,46 @@ function allocateBestEffort(o: DaqsOptions, input: PolicyInput, budgetBps: numbe
     const equalShareBps = (freeBps * weightOf(a.vm)) / totalWeight;
     return { demandBps: held ? Math.min(a.vm.sla.maxBps ?? Infinity, Math.max(a.fillDemandBps, equalShareBps)) : a.fillDemandBps, weight: weightOf(a.vm) };
   });
-  const first = waterFill(freeBps, claims);
+  const first = fillWithFloor(freeBps, claims, minCapBps);
   const spareBps = freeBps - first.reduce((a, b) => a + b, 0);
   // What nobody claims is spread by weight too, so every VM can grow into it (work-conserving).
-  const extra = spareBps > 0 ? waterFill(spareBps, adjustable.map((a, i) => ({ demandBps: (a.vm.sla.maxBps ?? Infinity) - first[i]!, weight: weightOf(a.vm) }))) : first.map(() => 0);
+  const extra = spareBps > 0 ? waterFill(spareBps, adjustable.map((a, i) => ({ demandBps: Math.max(0, (a.vm.sla.maxBps ?? Infinity) - first[i]!), weight: weightOf(a.vm) }))) : first.map(() => 0);
   const computed = adjustable.map((a, i) => {
-    const raw = Math.max(minCapBps, first[i]! + extra[i]!);
-    return a.vm.sla.maxBps === null ? raw : Math.min(raw, a.vm.sla.maxBps);
+    const raw = first[i]! + extra[i]!;
+    return a.vm.sla.maxBps === null ? raw : Math.min(raw, Math.max(a.vm.sla.maxBps, minCapBps));
   });
   // Hysteresis: keep the cap in force when the change is small, unless the sum would then
   // exceed the budget (a guarantee could pay for it).
   const held = adjustable.map((a, i) => {
     const cur = a.vm.capBps;
     const want = computed[i]!;
-    return cur !== null && Math.abs(want - cur) <= o.holdFrac * cur ? cur : want;
+    const inBounds = cur !== null && cur <= (a.vm.sla.maxBps ?? Infinity);
+    return inBounds && Math.abs(want - cur) <= o.holdFrac * cur ? cur : want;
   });
   const heldSum = held.reduce((a, b) => a + b, 0);
   const final = heldSum > Math.max(freeBps, 0) * (1 + 1e-9) + 1e-6 ? held.map((h, i) => Math.min(h, computed[i]!)) : held;
   adjustable.forEach((a, i) => out.set(a.vm.id, { capBps: final[i]!, demandBps: a.demandBps }));
   return out;
+}
+
+/**
+ * Water-filling where nobody gets less than floorBps (tc cannot shape to zero): VMs that
+ * would fall below it are pinned at it and the others share what remains, so the total stays
+ * within the budget whenever the budget covers every floor.
+ */
+function fillWithFloor(budgetBps: number, claims: readonly FillClaim[], floorBps: number): number[] {
+  const pinned = new Set<number>();
+  for (;;) {
+    const free = claims.map((_, i) => i).filter((i) => !pinned.has(i));
+    const fill = waterFill(budgetBps - pinned.size * floorBps, free.map((i) => claims[i]!));
+    const low = free.filter((_, k) => fill[k]! < floorBps);
+    if (low.length === 0 || free.length === 0) {
+      const out = claims.map(() => floorBps);
+      free.forEach((i, k) => (out[i] = fill[k]!));
+      return out;
+    }
+    for (const i of low) pinned.add(i);
+  }
 }
 
 function weightOf(vm: PolicyVmInput): number {
