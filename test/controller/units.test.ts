@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { capChanged, estimateRateBps, mapBounded, withTimeout } from '../../src/controller/index.ts';
+
+const s = (txBytes: bigint, atMs: number) => ({ txBytes, atMs });
+
+describe('estimateRateBps', () => {
+  it.each([
+    { name: '125 MB in 1 s is 1 Gbit/s', prev: s(0n, 0), cur: s(125_000_000n, 1000), want: 1e9 },
+    { name: 'no earlier sample: no rate', prev: null, cur: s(10n, 1000), want: null },
+    { name: 'counter reset: no rate that tick', prev: s(1000n, 0), cur: s(10n, 200), want: null },
+    { name: 'same timestamp: no rate', prev: s(0n, 200), cur: s(100n, 200), want: null },
+    { name: 'idle: zero', prev: s(5n, 0), cur: s(5n, 200), want: 0 },
+    { name: 'beyond 2^53 bytes stays exact', prev: s(2n ** 60n, 0), cur: s(2n ** 60n + 25_000_000n, 200), want: 1e9 },
+  ])('$name', ({ prev, cur, want }) => {
+    expect(estimateRateBps(prev, cur)).toBe(want);
+  });
+});
+
+describe('capChanged', () => {
+  it.each([
+    { from: null, to: null, want: false },
+    { from: null, to: 100, want: true },
+    { from: 100, to: null, want: true },
+    { from: 1000, to: 1004, want: false },
+    { from: 1000, to: 1006, want: true },
+    { from: 1000, to: 994, want: true },
+  ])('$from -> $to at 0.5%: $want', ({ from, to, want }) => {
+    expect(capChanged(from, to, 0.005)).toBe(want);
+  });
+});
+
+describe('mapBounded', () => {
+  it('keeps input order and never runs more than the bound at once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const out = await mapBounded([5, 1, 4, 2, 3], 2, async (x) => {
+      inFlight++;
+      most = Math.max(most, inFlight);
+      for (let i = 0; i < x; i++) await Promise.resolve();
+      inFlight--;
+      return x * 10;
+    });
+    expect(out).toEqual([50, 10, 40, 20, 30]);
+    expect(most).toBe(2);
+  });
+});
+
+describe('withTimeout', () => {
+  it('rejects with E_VM_TIMEOUT and aborts the call when it does not answer', async () => {
+    let aborted = false;
+    const p = withTimeout('vm1', 'readTx', 5, (signal) => new Promise<never>(() => signal.addEventListener('abort', () => (aborted = true))));
+    await expect(p).rejects.toMatchObject({ code: 'E_VM_TIMEOUT', vm: 'vm1', op: 'readTx' });
+    expect(aborted).toBe(true);
+  });
+
+  it('passes a result and an error through', async () => {
+    await expect(withTimeout('v', 'op', 1000, async () => 7)).resolves.toBe(7);
+    await expect(withTimeout('v', 'op', 1000, async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+  });
+});
