@@ -26,6 +26,8 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   schema: () => import('./commands/schema.ts'),
   status: () => import('./commands/status.ts'),
   experiment: () => import('./commands/experiment.ts'),
+  testbed: () => import('./commands/testbed.ts'),
+  demo: () => import('./commands/demo.ts'),
 };
 
 async function renderHelp(): Promise<string> {
