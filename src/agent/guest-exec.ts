@@ -37,8 +37,9 @@ export interface GuestExecResult {
   readonly stderrTruncated: boolean;
 }
 
-// Most guest commands (tc, cat) finish within a few ms: poll fast first, then back off.
-const POLL_DELAYS_MS = [0, 1, 2, 4, 8, 16, 25];
+// Most guest commands (tc, cat) finish within a few ms: poll fast first, then back off. The
+// first poll waits a little, since a program that was just spawned has almost never exited.
+const POLL_DELAYS_MS = [2, 2, 4, 8, 16, 25];
 
 /** Runs argv in the guest and resolves when it exits, whatever the exit code. */
 export async function guestExec(agent: GuestAgent, req: GuestExecRequest): Promise<GuestExecResult> {
@@ -52,14 +53,15 @@ export async function guestExec(agent: GuestAgent, req: GuestExecRequest): Promi
   const pid = readPid(started);
   if (pid === null) throw new AgentError('E_AGENT_PROTOCOL', `guest-exec returned no pid: ${JSON.stringify(started)}`, ctx);
   for (let attempt = 0; ; attempt++) {
+    if (attempt === 0) await new Promise((r) => setTimeout(r, POLL_DELAYS_MS[0]));
     const st = await agent.execute<JsonValue>('guest-exec-status', { pid }, { timeoutMs: Math.min(callTimeoutMs, Math.max(1, deadline - Date.now())), signal: req.signal });
     if (st === null || typeof st !== 'object' || Array.isArray(st)) throw new AgentError('E_AGENT_PROTOCOL', 'guest-exec-status returned no object', ctx);
     if (st.exited === true) return decodeStatus(pid, st);
-    const wait = POLL_DELAYS_MS[Math.min(attempt, POLL_DELAYS_MS.length - 1)] ?? 25;
+    const wait = POLL_DELAYS_MS[Math.min(attempt + 1, POLL_DELAYS_MS.length - 1)] ?? 25;
     if (Date.now() + wait >= deadline) {
       throw new AgentError('E_EXEC_TIMEOUT', `${req.path} (pid ${pid}) still running after ${req.timeoutMs ?? 900} ms; it keeps running in the guest`, ctx);
     }
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await new Promise((r) => setTimeout(r, wait));
   }
 }
 

@@ -6,6 +6,7 @@
  * (~10-30 ms), so a dedicated channel with QgaClient is the fast path for many VMs.
  */
 import { runCommand, CommandError } from '../util/exec.ts';
+import type { Logger } from '../util/log.ts';
 import { AgentError, agentErrorFromReply } from './errors.ts';
 import { parseJsonBig, stringifyJsonBig, type JsonValue } from './json.ts';
 import type { ExecuteOptions, GuestAgent } from './types.ts';
@@ -20,6 +21,8 @@ export interface LibvirtAgentOptions {
   readonly virshPath?: string;
   /** Default bound on one call (default 900 ms; virsh itself waits whole seconds, at least 1). */
   readonly defaultTimeoutMs?: number;
+  /** Where a disabled command is reported (once per command). */
+  readonly logger?: Logger;
 }
 
 const EXEC_PREFIX = /unable to execute QEMU agent command '([^']+)'(?::\s*([\s\S]*))?/;
@@ -72,6 +75,8 @@ export function parseVirshReply(stdout: string, vm: string, operation: string): 
 export class LibvirtAgent implements GuestAgent {
   readonly vm: string;
   private closed = false;
+  // Disabled commands fail fast after the first refusal, as with the socket client.
+  private readonly disabled = new Set<string>();
 
   constructor(private readonly opts: LibvirtAgentOptions) {
     this.vm = opts.domain;
@@ -82,6 +87,7 @@ export class LibvirtAgent implements GuestAgent {
     const ctx = { vm: this.vm, operation: command };
     if (this.closed) throw new AgentError('E_AGENT_CLOSED', 'agent closed', ctx);
     if (opts.signal?.aborted) throw new AgentError('E_AGENT_ABORTED', 'aborted before it was sent', ctx);
+    if (this.disabled.has(command)) throw agentErrorFromReply(this.vm, command, 'CommandNotFound', `Command ${command} has been disabled`);
     const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs ?? 900;
     const request = stringifyJsonBig(args === undefined ? { execute: command } : { execute: command, arguments: args });
     const argv = [this.opts.virshPath ?? 'virsh', ...(this.opts.uri ? ['-c', this.opts.uri] : []), 'qemu-agent-command', this.opts.domain, '--timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))), request];
@@ -93,7 +99,14 @@ export class LibvirtAgent implements GuestAgent {
       if (e instanceof CommandError && e.result) throw new AgentError('E_AGENT_TIMEOUT', `virsh did not finish within ${timeoutMs} ms`, { ...ctx, cause: e });
       throw new AgentError('E_AGENT_UNAVAILABLE', `cannot run virsh: ${(e as Error).message}`, { ...ctx, cause: e });
     }
-    if (result.code !== 0) throw mapVirshError(result.stderr, this.vm, command);
+    if (result.code !== 0) {
+      const e = mapVirshError(result.stderr, this.vm, command);
+      if (e.code === 'E_AGENT_DISABLED') {
+        this.disabled.add(command);
+        this.opts.logger?.warn({ vm: this.vm, op: command, code: e.code }, `configuration problem: ${e.message}`);
+      }
+      throw e;
+    }
     return parseVirshReply(result.stdout, this.vm, command) as T;
   }
 

@@ -15,6 +15,8 @@ export interface NetnsAgent {
   readonly iface: string;
   readonly mac: string;
   readonly socketPath: string;
+  /** An address behind the VF: pinging it sends packets out of the VF interface (nobody answers). */
+  readonly peerIp: string;
   cleanup(): Promise<void>;
 }
 
@@ -47,13 +49,16 @@ export async function startNetnsAgent(tag: string, extraArgs: readonly string[] 
     await runChecked(['ip', '-n', netns, 'link', 'set', 'vf0', 'up']);
     await runChecked(['ip', '-n', netns, 'link', 'set', 'peer0', 'up']);
     await runChecked(['ip', '-n', netns, 'link', 'set', 'lo', 'up']);
+    await runChecked(['ip', '-n', netns, 'addr', 'add', '10.254.0.1/30', 'dev', 'vf0']);
+    // A static neighbour with no owner: packets to it always leave through vf0 (no local shortcut, no ARP wait).
+    await runChecked(['ip', '-n', netns, 'neigh', 'add', '10.254.0.2', 'lladdr', '02:a9:ff:ff:ff:01', 'dev', 'vf0', 'nud', 'permanent']);
     child = spawn('ip', ['netns', 'exec', netns, 'qemu-ga', '-m', 'unix-listen', '-p', socketPath, '-t', dir, ...extraArgs], { stdio: 'ignore' });
     for (let i = 0; i < 100; i++) {
       if (await stat(socketPath).then(() => true, () => false)) break;
       await new Promise((r) => setTimeout(r, 20));
     }
     await stat(socketPath);
-    return { netns, iface: 'vf0', mac, socketPath, cleanup };
+    return { netns, iface: 'vf0', mac, socketPath, peerIp: '10.254.0.2', cleanup };
   } catch (e) {
     await cleanup();
     throw e;
