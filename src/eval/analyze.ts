@@ -20,6 +20,8 @@ import { throughput, type PhaseResult, type PolicySeries } from './result.ts';
 export interface RawSample {
   readonly atMs: number;
   readonly counters: readonly bigint[];
+  /** Bytes the port delivered (uplink TX): the emulated port drops what its queue cannot hold, the VF counters still count it. */
+  readonly portBytes: bigint;
 }
 
 /** A measured phase as it happened. */
@@ -63,6 +65,8 @@ export interface PhaseStats {
   readonly gBps: number;
   readonly beBps: number;
   readonly totalBps: number;
+  /** What the port delivered (all VMs together). */
+  readonly deliveredBps: number;
   readonly gCoV: number;
   readonly samples: number;
   /** G per sample over the whole phase, warm-up included (reaction is measured on it). */
@@ -74,6 +78,7 @@ export interface PhaseStats {
 /** Per-VM rate series (rates[vm][interval]) and each interval's midpoint and end. */
 export interface Intervals {
   readonly rates: number[][];
+  readonly portRates: number[];
   readonly midMs: number[];
   readonly endMs: number[];
 }
@@ -86,6 +91,7 @@ export function intervalsOf(samples: readonly RawSample[], vmCount: number): Int
       if (txBytes === undefined) throw new MeasureError(`a sample at ${s.atMs} ms has ${s.counters.length} counters, expected ${vmCount}`);
       return { txBytes, atMs: s.atMs };
     })));
+  const portRates = ratesFromSamples(samples.map((s) => ({ txBytes: s.portBytes, atMs: s.atMs })));
   const midMs: number[] = [];
   const endMs: number[] = [];
   for (let i = 1; i < samples.length; i++) {
@@ -94,7 +100,7 @@ export function intervalsOf(samples: readonly RawSample[], vmCount: number): Int
     midMs.push((a + b) / 2);
     endMs.push(b);
   }
-  return { rates, midMs, endMs };
+  return { rates, portRates, midMs, endMs };
 }
 
 // Intervals belong to a window by their midpoint, so each interval counts exactly once.
@@ -129,6 +135,7 @@ export function analyzeRecording(rec: PolicyRecording, ctx: AnalysisContext): Ph
       gBps,
       beBps,
       totalBps: gBps + beBps,
+      deliveredBps: phaseMean(idx.map((i) => iv.portRates[i] ?? 0), warmup),
       gCoV: stabilityCoV(g, warmup),
       samples: steadyState(g, warmup).length,
       gSeries: g,
@@ -141,10 +148,11 @@ export function analyzeRecording(rec: PolicyRecording, ctx: AnalysisContext): Ph
  * Judges phase stats against the Guarantee VM's demand and the baseline's totals: attainment,
  * utilization, reaction against min(guarantee, D_G), reclaim against the baseline total.
  */
-export function judgePhases(stats: readonly PhaseStats[], demandBps: number, baselineTotalBps: (phaseIndex: number) => number, scale: number, timing: Timing): PhaseResult[] {
+export function judgePhases(stats: readonly PhaseStats[], demandBps: number, baselineOf: (phaseIndex: number) => PhaseStats, scale: number, timing: Timing): PhaseResult[] {
   return stats.map((s) => {
     const w = s.window;
-    const base = baselineTotalBps(w.index);
+    const baseline = baselineOf(w.index);
+    const base = baseline.totalBps;
     const reaction = w.reaction ? reactionTime(s.gSeries, 0, w.guaranteeBps, demandBps, timing) : undefined;
     const reclaim = s.tailBe ? reclaimTime(s.tailBe, 0, base, 0, timing) : undefined;
     return {
@@ -157,8 +165,11 @@ export function judgePhases(stats: readonly PhaseStats[], demandBps: number, bas
       be: throughput(s.beBps, scale),
       total: throughput(s.totalBps, scale),
       baselineTotal: throughput(base, scale),
+      delivered: throughput(s.deliveredBps, scale),
+      baselineDelivered: throughput(baseline.deliveredBps, scale),
       attainment: attainment(s.gBps, w.guaranteeBps, demandBps),
-      utilization: utilization(s.totalBps, base),
+      utilization: utilization(s.deliveredBps, baseline.deliveredBps),
+      utilizationVfSide: utilization(s.totalBps, base),
       gCoV: s.gCoV,
       samples: s.samples,
       ...(reaction ? { reaction } : {}),
@@ -175,5 +186,6 @@ export function seriesOf(rec: PolicyRecording, vmCount: number): PolicySeries {
     tS: iv.endMs.map((e) => Math.round(e - t0) / 1000),
     phase: iv.midMs.map((m) => rec.phases.find((w) => m >= w.startMs && m < w.endMs)?.index ?? -1),
     ratesBps: iv.rates.map((r) => r.map((v) => Math.round(v))),
+    portBps: iv.portRates.map((v) => Math.round(v)),
   };
 }

@@ -9,8 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import type { Testbed } from '../testbed/index.ts';
-import { planNamespaces, switchVfIface } from '../testbed/plan.ts';
-import type { CounterSource } from './sampler.ts';
+import { IFACES, planNamespaces, switchVfIface } from '../testbed/plan.ts';
+import type { CounterReading, CounterSource } from './sampler.ts';
 
 /** Error for a fast counter path that cannot be trusted; the caller falls back to the testbed. */
 export class FastCountersError extends Error {
@@ -21,12 +21,20 @@ export class FastCountersError extends Error {
   }
 }
 
-/** Receive-byte counters per interface from /proc/net/dev text (the first column after the colon). */
-export function parseProcNetDevRx(text: string): Map<string, bigint> {
-  const out = new Map<string, bigint>();
+/** Byte counters of one interface. */
+export interface DevBytes {
+  readonly rxBytes: bigint;
+  readonly txBytes: bigint;
+}
+
+/** Receive and transmit byte counters per interface from /proc/net/dev (columns 1 and 9 after the colon). */
+export function parseProcNetDev(text: string): Map<string, DevBytes> {
+  const out = new Map<string, DevBytes>();
   for (const line of text.split('\n')) {
-    const m = /^\s*([^\s:]+):\s*(\d+)\s/.exec(line);
-    if (m) out.set(m[1] as string, BigInt(m[2] as string));
+    const m = /^\s*([^\s:]+):(.*)$/.exec(line);
+    const cols = m?.[2]?.trim().split(/\s+/) ?? [];
+    if (!m || cols.length < 9 || !cols.every((c) => /^\d+$/.test(c))) continue;
+    out.set(m[1] as string, { rxBytes: BigInt(cols[0] as string), txBytes: BigInt(cols[8] as string) });
   }
   return out;
 }
@@ -62,17 +70,19 @@ export async function openFastCounters(tb: Testbed): Promise<ClosableCounterSour
   const ifaces = tb.vms.map((vm) => switchVfIface(vm.index));
   const child = await park(netns);
   const path = `/proc/${child.pid}/net/dev`;
-  const read = async (): Promise<bigint[]> => {
-    const rx = parseProcNetDevRx(await readFile(path, 'utf8'));
-    return ifaces.map((name) => {
-      const v = rx.get(name);
+  const read = async (): Promise<CounterReading> => {
+    const devs = parseProcNetDev(await readFile(path, 'utf8'));
+    const get = (name: string): DevBytes => {
+      const v = devs.get(name);
       if (v === undefined) throw new FastCountersError(`${path} has no interface ${name}`);
       return v;
-    });
+    };
+    // What a VF sent is what its switch-side end received; the port delivered what left the uplink.
+    return { vfBytes: ifaces.map((name) => get(name).rxBytes), portBytes: get(IFACES.uplink).txBytes };
   };
   try {
     // The sleeper may not have entered the namespace yet: wait until it shows the VF ports.
-    let before: bigint[] | null = null;
+    let before: CounterReading | null = null;
     for (let i = 0; i < 50 && before === null; i++) {
       before = await read().catch(async () => {
         await new Promise((r) => setTimeout(r, 20));
@@ -83,12 +93,12 @@ export async function openFastCounters(tb: Testbed): Promise<ClosableCounterSour
     const slow = await tb.readAllHostTxBytes();
     const after = await read();
     ifaces.forEach((name, i) => {
-      const [b, s, a] = [before[i] as bigint, slow[i] as bigint, after[i] as bigint];
+      const [b, s, a] = [before.vfBytes[i] as bigint, slow[i] as bigint, after.vfBytes[i] as bigint];
       if (!(b <= s && s <= a)) throw new FastCountersError(`${name}: /proc says ${b}..${a} bytes around the testbed's ${s}: not the same counter`);
     });
   } catch (e) {
     await stopChild(child);
     throw e instanceof FastCountersError ? e : new FastCountersError(`cannot read ${path}: ${(e as Error).message}`);
   }
-  return { readAllHostTxBytes: read, close: () => stopChild(child) };
+  return { read, close: () => stopChild(child) };
 }

@@ -64,11 +64,11 @@ export function renderContentionSvg(r: ExperimentResult): string {
   out.push(text(m.left, 30, 'Contention: Guarantee VM (1 thread) vs Best-Effort VM, per guarantee and policy (cf. paper Fig. 3)', { 'font-size': 18, 'font-weight': 'bold' }));
   out.push(text(m.left, 50, scaleNote(r), { 'font-size': 12, fill: '#444' }));
   let lx = m.left;
-  for (const [kind, color, label] of [['box', COLORS.g, 'Guarantee VM (G)'], ['box', COLORS.be, 'Best-Effort VM(s) (BE)'], ['dash', COLORS.guarantee, 'guarantee'], ['dot', COLORS.demand, 'G demand alone (D_G)']] as const) {
+  for (const [kind, color, label] of [['box', COLORS.g, 'Guarantee VM (G)'], ['box', COLORS.be, 'Best-Effort VM(s) (BE)'], ['line', COLORS.total, 'port delivered'], ['dash', COLORS.guarantee, 'guarantee'], ['dot', COLORS.demand, 'G demand alone (D_G)']] as const) {
     out.push(legendItem(lx, 78, kind, color, label));
     lx += label.length * 8.4 + 44;
   }
-  out.push(text(width - m.right, 78, 'bar height = total; number on top = total', { 'text-anchor': 'end', 'font-size': 12, fill: '#444' }));
+  out.push(text(width - m.right, 78, 'bar = G + BE sent by the VFs (number on top)', { 'text-anchor': 'end', 'font-size': 12, fill: '#444' }));
   out.push(...yAxis(m.left, m.left + plotW, y, ticks, 'Throughput (Gbit/s, paper units)', m.top + plotH / 2));
   phases.forEach((ph, gi) => {
     const gx = m.left + gi * groupW;
@@ -83,6 +83,8 @@ export function renderContentionSvg(r: ExperimentResult): string {
         marks.push(el('rect', { x: bx, y: y(p.g.paperBps), width: bw, height: y(0) - y(p.g.paperBps), fill: COLORS.g }));
         marks.push(el('rect', { x: bx, y: y(p.total.paperBps), width: bw, height: y(p.g.paperBps) - y(p.total.paperBps), fill: COLORS.be }));
         marks.push(text(cx, y(p.total.paperBps) - 4, gbit(p.total.paperBps), { 'text-anchor': 'middle', 'font-size': 10.5 }));
+        // What the port delivered: below the bar top when the port's queue dropped some of it.
+        marks.push(el('line', { x1: bx - 2, y1: y(p.delivered.paperBps), x2: bx + bw + 2, y2: y(p.delivered.paperBps), stroke: COLORS.total, 'stroke-width': 2.5 }));
         if (y(0) - y(p.g.paperBps) > 16) marks.push(text(cx, (y(0) + y(p.g.paperBps)) / 2 + 4, gbit(p.g.paperBps), { 'text-anchor': 'middle', 'font-size': 10, fill: '#fff' }));
       } else {
         marks.push(text(cx, y(0) - 6, '×', { 'text-anchor': 'middle', 'font-size': 14, fill: '#a00' }));
@@ -141,13 +143,11 @@ export function renderTimeseriesSvg(r: ExperimentResult): string {
   const scale = r.scale.factor;
   const gIdx = r.series.vms.filter((v) => v.role === 'guarantee').map((v) => v.index);
   const maxT = Math.max(1, ...Object.values(r.series.policies).map((s) => s.tS[s.tS.length - 1] ?? 0));
-  // Samples can overshoot the port a little (timer jitter), so the axis covers what was seen.
-  let seenBps = 0;
-  for (const s of Object.values(r.series.policies)) {
-    s.tS.forEach((_, i) => { seenBps = Math.max(seenBps, s.ratesBps.reduce((a, vm) => a + (vm[i] ?? 0), 0) * scale); });
-  }
-  const maxBps = Math.max(r.scale.paperCapacityBps, seenBps);
-  const ticks = niceTicks(maxBps, 4);
+  // Switch-side counters see bursts above the port rate (queued or dropped at the port): the
+  // axis stops at 1.25 × the port and lines are clipped to their panel, so one burst does not
+  // squash every panel.
+  const maxBps = r.scale.paperCapacityBps * 1.25;
+  const ticks = niceTicks(maxBps, 5);
   const x = linearScale(0, maxT, m.left, m.left + plotW);
   const out: string[] = [];
   const title = r.scenario === 'adaptability'
@@ -156,7 +156,7 @@ export function renderTimeseriesSvg(r: ExperimentResult): string {
   out.push(text(m.left, 30, title, { 'font-size': 18, 'font-weight': 'bold' }));
   out.push(text(m.left, 50, `${scaleNote(r)} One sample every ${r.series.periodMs} ms.`, { 'font-size': 12, fill: '#444' }));
   let lx = m.left;
-  for (const [kind, color, label] of [['line', COLORS.total, 'total'], ['line', COLORS.g, 'Guarantee VM (G)'], ['line', COLORS.be, 'Best-Effort VMs (BE, sum)'], ['dash', COLORS.guarantee, 'guarantee']] as const) {
+  for (const [kind, color, label] of [['line', COLORS.total, 'total (port delivered)'], ['line', COLORS.g, 'Guarantee VM (G)'], ['line', COLORS.be, 'Best-Effort VMs (BE, sum)'], ['dash', COLORS.guarantee, 'guarantee']] as const) {
     out.push(legendItem(lx, 78, kind, color, label));
     lx += label.length * 8.4 + 52;
   }
@@ -174,13 +174,17 @@ export function renderTimeseriesSvg(r: ExperimentResult): string {
       marks.push(text(x(ph.tS) + 3, top + 12, ph.label, { 'font-size': 10.5, fill: '#555' }));
     }
     const s = r.series.policies[name];
+    const clipId = `clip-${pi}`;
+    marks.push(`<clipPath id="${clipId}">${el('rect', { x: m.left, y: top - 1, width: plotW, height: panelH + 2 })}</clipPath>`);
+    const lines: string[] = [];
     if (s) {
       const g = s.tS.map((_, i) => gIdx.reduce((acc, k) => acc + (s.ratesBps[k]?.[i] ?? 0), 0) * scale);
-      const total = s.tS.map((_, i) => s.ratesBps.reduce((acc, vm) => acc + (vm[i] ?? 0), 0) * scale);
+      const be = s.tS.map((_, i) => s.ratesBps.reduce((acc, vm, k) => acc + (gIdx.includes(k) ? 0 : (vm[i] ?? 0)), 0) * scale);
+      const delivered = s.portBps.map((v) => v * scale);
       const pts = (vals: number[]) => vals.map((v, i) => [x(s.tS[i] ?? 0), y(v)] as const);
-      marks.push(polyline(pts(total.map((t, i) => t - (g[i] ?? 0))), { stroke: COLORS.be, 'stroke-width': 1.2 }));
-      marks.push(polyline(pts(total), { stroke: COLORS.total, 'stroke-width': 2 }));
-      marks.push(polyline(pts(g), { stroke: COLORS.g, 'stroke-width': 2 }));
+      lines.push(polyline(pts(be), { stroke: COLORS.be, 'stroke-width': 1.2 }));
+      lines.push(polyline(pts(delivered), { stroke: COLORS.total, 'stroke-width': 2 }));
+      lines.push(polyline(pts(g), { stroke: COLORS.g, 'stroke-width': 2 }));
       // The guarantee of the phase each sample belongs to (contention changes it per phase).
       const gOf = new Map(pol?.phases.map((p) => [p.index, p.guarantee.paperBps]) ?? []);
       let seg: (readonly [number, number])[] = [];
@@ -195,8 +199,9 @@ export function renderTimeseriesSvg(r: ExperimentResult): string {
         seg.push([x(s.tS[i] ?? 0), y(gv)]);
       });
       if (seg.length > 1) segments.push(polyline(seg, { stroke: COLORS.guarantee, 'stroke-width': 2, 'stroke-dasharray': '7 4' }));
-      marks.push(...segments);
+      lines.push(...segments);
     }
+    marks.push(group(lines, { 'clip-path': `url(#${clipId})` }));
     marks.push(el('line', { x1: m.left, y1: top + panelH, x2: m.left + plotW, y2: top + panelH, stroke: '#000', 'stroke-width': 1 }));
     out.push(group(marks, { 'data-policy': name }));
   });

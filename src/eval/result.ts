@@ -45,8 +45,14 @@ export const PhaseResultSchema = z.object({
   be: ThroughputSchema,
   total: ThroughputSchema,
   baselineTotal: ThroughputSchema,
+  /** What the port delivered (uplink counter): G + BE minus what the port's queue dropped. */
+  delivered: ThroughputSchema,
+  baselineDelivered: ThroughputSchema,
   attainment: z.number().nonnegative(),
+  /** delivered / baseline delivered: the port's real output against no control. */
   utilization: z.number().nonnegative(),
+  /** total / baseline total, both from the VF counters (counts bytes the port then dropped). */
+  utilizationVfSide: z.number().nonnegative(),
   gCoV: z.number().nonnegative(),
   /** Steady-state samples behind the means. */
   samples: z.number().int().positive(),
@@ -87,6 +93,8 @@ export const PolicySeriesSchema = z.object({
   phase: z.array(z.number().int().min(-1)),
   /** ratesBps[vm][sample]. */
   ratesBps: z.array(z.array(z.number().nonnegative())),
+  /** What the port delivered per sample, emulated bits/s. */
+  portBps: z.array(z.number().nonnegative()),
 });
 /** Time series of one policy. */
 export type PolicySeries = z.infer<typeof PolicySeriesSchema>;
@@ -142,7 +150,7 @@ function close(a: number, b: number, tol = REL_TOL): boolean {
 }
 
 function checkPhase(where: string, p: PhaseResult, scale: number, problems: string[]): void {
-  for (const key of ['guarantee', 'gDemand', 'g', 'be', 'total', 'baselineTotal'] as const) {
+  for (const key of ['guarantee', 'gDemand', 'g', 'be', 'total', 'baselineTotal', 'delivered', 'baselineDelivered'] as const) {
     const t = p[key];
     if (!close(t.paperBps, t.emulatedBps * scale)) {
       problems.push(`${where}: ${key}.paperBps ${t.paperBps} is not emulatedBps ${t.emulatedBps} × scale ${scale}`);
@@ -156,8 +164,11 @@ function checkPhase(where: string, p: PhaseResult, scale: number, problems: stri
   if (target > 0 && !close(p.attainment, p.g.emulatedBps / target, 1e-6)) {
     problems.push(`${where}: attainment ${p.attainment} is not G / min(guarantee, G demand) = ${p.g.emulatedBps / target}`);
   }
-  if (p.baselineTotal.emulatedBps > 0 && !close(p.utilization, p.total.emulatedBps / p.baselineTotal.emulatedBps, 1e-6)) {
-    problems.push(`${where}: utilization ${p.utilization} is not total / baseline total`);
+  if (p.baselineDelivered.emulatedBps > 0 && !close(p.utilization, p.delivered.emulatedBps / p.baselineDelivered.emulatedBps, 1e-6)) {
+    problems.push(`${where}: utilization ${p.utilization} is not delivered / baseline delivered`);
+  }
+  if (p.baselineTotal.emulatedBps > 0 && !close(p.utilizationVfSide, p.total.emulatedBps / p.baselineTotal.emulatedBps, 1e-6)) {
+    problems.push(`${where}: utilizationVfSide ${p.utilizationVfSide} is not total / baseline total`);
   }
   for (const key of ['reaction', 'reclaim'] as const) {
     const e = p[key];
@@ -175,6 +186,7 @@ function checkSeries(r: ExperimentResult, name: string, problems: string[]): voi
   }
   if (s.tS.length === 0) problems.push(`policy ${name}: empty time series`);
   if (s.phase.length !== s.tS.length) problems.push(`policy ${name}: series has ${s.tS.length} times but ${s.phase.length} phase marks`);
+  if (s.portBps.length !== s.tS.length) problems.push(`policy ${name}: series has ${s.tS.length} times but ${s.portBps.length} port samples`);
   if (s.ratesBps.length !== r.series.vms.length) problems.push(`policy ${name}: series has ${s.ratesBps.length} VMs, expected ${r.series.vms.length}`);
   s.ratesBps.forEach((vm, i) => {
     if (vm.length !== s.tS.length) problems.push(`policy ${name}: VM ${i} has ${vm.length} samples, expected ${s.tS.length}`);

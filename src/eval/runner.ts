@@ -7,12 +7,12 @@ import { hostname, cpus, release, totalmem } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { testbedUp as realTestbedUp, type Testbed, type TestbedOptions, type TrafficOptions } from '../testbed/index.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
-import { analyzeRecording, judgePhases, seriesOf, type PhaseWindow, type PolicyRecording, type RawSample, type TailWindow } from './analyze.ts';
+import { analyzeRecording, judgePhases, seriesOf, type PhaseStats, type PhaseWindow, type PolicyRecording, type RawSample, type TailWindow } from './analyze.ts';
 import { summarize } from './measures.ts';
 import { policyByName, type ControlledPolicy, type ExperimentSla, type PolicyName } from './policies.ts';
 import { RESULT_SCHEMA, type ExperimentResult, type PolicyResult, type PolicySeries } from './result.ts';
 import { openFastCounters, type ClosableCounterSource } from './fast-counters.ts';
-import { startSampler, type CounterSource, type NowMs } from './sampler.ts';
+import { startSampler, testbedCounterSource, type CounterSource, type NowMs } from './sampler.ts';
 import { PAPER_CAPACITY_BPS, planPhases, scaleOf, validateOptions, vmCountOf, type ExperimentOptions, type PlannedPhase } from './scenarios.ts';
 
 /** What the progress display shows after every sample. */
@@ -240,7 +240,7 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
     counterSource = 'ip-link';
     log.warn({ op: 'experiment', err: e }, 'fast counter path unavailable; sampling with the testbed reader');
   }
-  const c: Ctx = { o: { ...o, policies: order }, tb, counters: fast ?? tb, scale, deps, now, signal: deps.signal };
+  const c: Ctx = { o: { ...o, policies: order }, tb, counters: fast ?? testbedCounterSource(tb), scale, deps, now, signal: deps.signal };
   const recordings = new Map<PolicyName, PolicyRecording>();
   const errors = new Map<PolicyName, { code: string; message: string }>();
   let demandRec: PolicyRecording;
@@ -282,10 +282,10 @@ function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: 
   const demandBps = (analyzeRecording(demandRec, actx)[0] as { gBps: number }).gBps;
   const baselineRec = recordings.get('baseline');
   const baselineStats = baselineRec ? analyzeRecording(baselineRec, actx) : null;
-  const baselineTotal = (phaseIndex: number): number => {
+  const baselineOf = (phaseIndex: number): PhaseStats => {
     const s = baselineStats?.find((p) => p.window.index === phaseIndex);
     if (!s) throw Object.assign(new Error(`no baseline measurement for phase ${phaseIndex}: the baseline run failed (${errors.get('baseline')?.message ?? 'unknown'})`), { code: 'E_NO_BASELINE' });
-    return s.totalBps;
+    return s;
   };
   const series: Record<string, PolicySeries> = {};
   const policies: PolicyResult[] = order.map((name) => {
@@ -294,7 +294,7 @@ function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: 
     if (!rec) return { name, phases: [], summary: null, error: err ?? { code: 'E_NOT_RUN', message: 'policy did not run' } };
     series[name] = seriesOf(rec, vmCount);
     try {
-      const phases = judgePhases(analyzeRecording(rec, actx), demandBps, baselineTotal, scale, timing);
+      const phases = judgePhases(analyzeRecording(rec, actx), demandBps, baselineOf, scale, timing);
       return { name, phases, summary: summarize(phases), error: err };
     } catch (e) {
       return { name, phases: [], summary: null, error: errorOf(e) };

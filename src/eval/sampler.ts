@@ -4,9 +4,25 @@
  */
 import type { RawSample } from './analyze.ts';
 
-/** What the sampler reads: the testbed's one-command read of all VF counters. */
+/** One read of the switch: every VF's counter (index = VM index) and the port's delivered bytes. */
+export interface CounterReading {
+  readonly vfBytes: bigint[];
+  readonly portBytes: bigint;
+}
+
+/** What the sampler reads. */
 export interface CounterSource {
-  readAllHostTxBytes(): Promise<bigint[]>;
+  read(): Promise<CounterReading>;
+}
+
+/** The testbed's own readers as a CounterSource (two commands per read: slow under load). */
+export function testbedCounterSource(tb: { readAllHostTxBytes(): Promise<bigint[]>; readPortTxBytes(): Promise<bigint> }): CounterSource {
+  return {
+    async read() {
+      const [vfBytes, portBytes] = await Promise.all([tb.readAllHostTxBytes(), tb.readPortTxBytes()]);
+      return { vfBytes, portBytes };
+    },
+  };
 }
 
 /** A running sampler: samples so far, and stop() that resolves after the last read. */
@@ -46,8 +62,8 @@ export function startSampler(source: CounterSource, periodMs: number, onSample: 
       }
       const before = now();
       try {
-        const counters = await source.readAllHostTxBytes();
-        const sample = { atMs: (before + now()) / 2, counters };
+        const r = await source.read();
+        const sample = { atMs: (before + now()) / 2, counters: r.vfBytes, portBytes: r.portBytes };
         samples.push(sample);
         onSample(sample, samples);
       } catch (e) {

@@ -34,17 +34,17 @@ export function renderSummaryTable(r: ExperimentResult): string {
 
 /** The per-phase numbers in paper Gbit/s, one row per policy and phase, for a closer look. */
 export function renderPhaseTable(r: ExperimentResult): string {
-  const head = ['policy', 'phase', 'G', 'BE', 'total', 'attain', 'util', 'react(s)', 'reclaim(s)', 'gCoV'];
+  const head = ['policy', 'phase', 'G', 'BE', 'total', 'delivered', 'attain', 'util', 'react(s)', 'reclaim(s)', 'gCoV'];
   const rows: string[][] = [];
   for (const p of r.policies) {
     for (const ph of p.phases) {
       const ev = (e: typeof ph.reaction): string => (e === undefined ? '' : e.reached ? cell(e.seconds, 1) : `>${e.windowS.toFixed(1)}`);
-      rows.push([p.name, ph.label, cell(ph.g.paperBps / 1e9, 2), cell(ph.be.paperBps / 1e9, 2), cell(ph.total.paperBps / 1e9, 2), cell(ph.attainment, 3), cell(ph.utilization, 3), ev(ph.reaction), ev(ph.reclaim), cell(ph.gCoV, 3)]);
+      rows.push([p.name, ph.label, cell(ph.g.paperBps / 1e9, 2), cell(ph.be.paperBps / 1e9, 2), cell(ph.total.paperBps / 1e9, 2), cell(ph.delivered.paperBps / 1e9, 2), cell(ph.attainment, 3), cell(ph.utilization, 3), ev(ph.reaction), ev(ph.reclaim), cell(ph.gCoV, 3)]);
     }
   }
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '(G, BE, total in Gbit/s, paper units)'].join('\n');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '(Gbit/s, paper units. G, BE, total: VF counters; delivered: what the port sent on; util = delivered / baseline delivered)'].join('\n');
 }
 
 /** What --json prints: where the files are and each policy's summary or error. */

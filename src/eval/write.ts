@@ -16,12 +16,13 @@ export function renderResultJson(result: ExperimentResult): string {
 
 /**
  * The time series, one row per policy and sample: each VM's rate (vmN_bps, N = series.vms
- * index; VM 0 is the Guarantee VM), then G, BE and total in emulated and paper bits/s. Phase -1 marks samples outside a measured phase.
+ * index; VM 0 is the Guarantee VM), then G, BE, total (VF counters) and what the port
+ * delivered, in emulated and paper bits/s. Phase -1 marks samples outside a measured phase.
  */
 export function renderTimeseriesCsv(result: ExperimentResult): string {
   const vms = result.series.vms;
   const scale = result.scale.factor;
-  const header = ['policy', 'phase', 't_s', ...vms.map((v) => `vm${v.index}_bps`), 'g_bps', 'be_bps', 'total_bps', 'g_paper_bps', 'be_paper_bps', 'total_paper_bps'];
+  const header = ['policy', 'phase', 't_s', ...vms.map((v) => `vm${v.index}_bps`), 'g_bps', 'be_bps', 'total_bps', 'port_bps', 'g_paper_bps', 'be_paper_bps', 'total_paper_bps', 'port_paper_bps'];
   const rows = [header.join(',')];
   for (const [name, s] of Object.entries(result.series.policies)) {
     for (let i = 0; i < s.tS.length; i++) {
@@ -32,8 +33,9 @@ export function renderTimeseriesCsv(result: ExperimentResult): string {
         if (v.role === 'guarantee') g += rates[k] ?? 0;
         else be += rates[k] ?? 0;
       });
-      const cells = [name, String(s.phase[i] ?? -1), (s.tS[i] ?? 0).toFixed(3), ...rates.map((r) => r.toFixed(0)), g.toFixed(0), be.toFixed(0), (g + be).toFixed(0),
-        (g * scale).toFixed(0), (be * scale).toFixed(0), ((g + be) * scale).toFixed(0)];
+      const port = s.portBps[i] ?? 0;
+      const cells = [name, String(s.phase[i] ?? -1), (s.tS[i] ?? 0).toFixed(3), ...rates.map((r) => r.toFixed(0)), g.toFixed(0), be.toFixed(0), (g + be).toFixed(0), port.toFixed(0),
+        (g * scale).toFixed(0), (be * scale).toFixed(0), ((g + be) * scale).toFixed(0), (port * scale).toFixed(0)];
       rows.push(cells.join(','));
     }
   }

@@ -92,7 +92,7 @@ describe('svg helpers', () => {
     const r = syntheticResult('adaptability');
     const p = r.policies[0];
     if (p) p.name = 'x<y&z';
-    r.series.policies['x<y&z'] = r.series.policies.baseline ?? { tS: [], phase: [], ratesBps: [] };
+    r.series.policies['x<y&z'] = r.series.policies.baseline ?? { tS: [], phase: [], ratesBps: [], portBps: [] };
     expect(parseSvg(renderTimeseriesSvg(r)).policies.has('x<y&z')).toBe(true);
   });
 });

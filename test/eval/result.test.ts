@@ -39,6 +39,7 @@ describe('validateResult', () => {
     { name: 'a policy that failed', change: (r) => { const p = r.policies[3]; if (p) p.error = { code: 'E_NOT_WIRED', message: 'not wired' }; }, want: /policy daqs failed: E_NOT_WIRED/ },
     { name: 'total that is not G + BE', change: (r) => { const p = r.policies[4]?.phases[0]; if (p) { p.total.emulatedBps += 1e8; p.total.paperBps = p.total.emulatedBps * 20; } }, want: /total .* is not G .* \+ BE/ },
     { name: 'attainment that does not follow', change: (r) => { const p = r.policies[0]?.phases[0]; if (p) p.attainment = 1; }, want: /attainment 1 is not G \/ min/ },
+    { name: 'utilization not from what the port delivered', change: (r) => { const p = r.policies[1]?.phases[2]; if (p) p.utilization = p.utilizationVfSide + 0.1; }, want: /utilization .* is not delivered \/ baseline delivered/ },
     { name: 'a missing time series', change: (r) => { delete r.series.policies.oracle; }, want: /policy oracle: no time series/ },
     { name: 'a VM series of the wrong length', change: (r) => { r.series.policies.static?.ratesBps[1]?.pop(); }, want: /policy static: VM 1 has 29 samples, expected 30/ },
     { name: 'a reaction marked reached without ticks', change: (r) => { const p = r.policies[3]?.phases[0]; if (p) p.reaction = { reached: true, ticks: null, seconds: null, windowS: 2 }; }, want: /reaction says reached=true/ },
@@ -52,11 +53,11 @@ describe('renderTimeseriesCsv', () => {
   it('has a header and one row per policy and sample, with G, BE and total in both units', () => {
     const r = syntheticResult('adaptability');
     const lines = renderTimeseriesCsv(r).trimEnd().split('\n');
-    expect(lines[0]).toBe('policy,phase,t_s,vm0_bps,vm1_bps,vm2_bps,vm3_bps,g_bps,be_bps,total_bps,g_paper_bps,be_paper_bps,total_paper_bps');
+    expect(lines[0]).toBe('policy,phase,t_s,vm0_bps,vm1_bps,vm2_bps,vm3_bps,g_bps,be_bps,total_bps,port_bps,g_paper_bps,be_paper_bps,total_paper_bps,port_paper_bps');
     const samples = Object.values(r.series.policies).reduce((n, s) => n + s.tS.length, 0);
     expect(lines).toHaveLength(1 + samples);
     const row = lines.find((l) => l.startsWith('daqs,3,'))?.split(',').map(Number) ?? [];
-    const [g, be, total, gPaper, , totalPaper] = row.slice(7);
+    const [g, be, total, , gPaper, , totalPaper] = row.slice(7);
     expect(total).toBeCloseTo((g ?? 0) + (be ?? 0), -1);
     expect(gPaper).toBeCloseTo((g ?? 0) * 20, -2);
     expect(totalPaper).toBeCloseTo((total ?? 0) * 20, -2);
