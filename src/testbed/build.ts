@@ -88,7 +88,8 @@ export async function buildInstance(state: TestbedState, bins: BinaryPaths, log:
   log.debug({ op: 'testbed-up', name: state.name }, 'switch, port and VMs configured');
 
   const iperfServerPid = spawnInNetns(ns.remoteNs, [bins.iperf, '-s', '-p', String(IPERF_PORT)], `${paths.dir}/iperf-server.log`);
-  current = { ...current, iperfServerPid };
+  const switchPid = spawnInNetns(ns.switchNs, ['sleep', 'infinity'], '/dev/null');
+  current = { ...current, iperfServerPid, switchPid };
   await writeState(paths.stateFile, paths.dir, current);
 
   const agentPids: number[] = [];

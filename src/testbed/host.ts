@@ -1,10 +1,11 @@
 /** A running emulated host: the Testbed API over the namespaces, tc programs and processes of one instance. */
 import { runChecked, runCommand } from '../util/exec.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
-import { parseLinkBytes } from './counters.ts';
+import { readFile, readlink } from 'node:fs/promises';
+import { parseLinkBytes, parseProcNetDev, type LinkBytes } from './counters.ts';
 import { TestbedError } from './errors.ts';
 import { IFACES, limiterIface, planNamespaces, planPaths, REMOTE_IP, switchVfIface, vmIp, vmMac } from './plan.ts';
-import { killPids, pidsInNamespaces, processName } from './procs.ts';
+import { killPids, netnsLink, pidsInNamespaces, processName } from './procs.ts';
 import { portProgram, renderBatch, vfLimiterProgram, type PortClass } from './shaping.ts';
 import type { TestbedState } from './state.ts';
 import { teardownInstance } from './teardown.ts';
@@ -22,6 +23,7 @@ export class TestbedHost implements Testbed {
   /** The switch namespace (bridge, uplink port, VF representors and limiters). */
   readonly switchNetns: string;
   private readonly clients = new Set<IperfClient>();
+  private switchNsLink: string | null = null;
 
   constructor(readonly state: TestbedState, private readonly iperfBin: string, private readonly log: Logger = silentLogger) {
     this.name = state.name;
@@ -72,14 +74,24 @@ export class TestbedHost implements Testbed {
     if (iperfs.length > 0) await killPids(iperfs);
   }
 
-  private async linkBytes(): Promise<ReturnType<typeof parseLinkBytes>> {
+  // Switch-side counters: a file read through the process parked in the switch namespace when
+  // it is still there (and still in that namespace: pids get reused), else `ip -s -j link`.
+  private async linkBytes(): Promise<Map<string, LinkBytes>> {
+    const pid = this.state.switchPid;
+    if (pid !== null) {
+      this.switchNsLink ??= await netnsLink(this.switchNetns);
+      // Namespace checked before and after the read, so a pid reused in between is caught.
+      const before = await readlink(`/proc/${pid}/ns/net`).catch(() => null);
+      const dev = await readFile(`/proc/${pid}/net/dev`, 'utf8').catch(() => null);
+      const after = await readlink(`/proc/${pid}/ns/net`).catch(() => null);
+      if (dev !== null && before !== null && before === this.switchNsLink && after === before) return parseProcNetDev(dev);
+    }
     return parseLinkBytes(await runChecked(['ip', '-n', this.switchNetns, '-s', '-j', 'link', 'show'], { timeoutMs: TC_TIMEOUT_MS }));
   }
 
   async readHostTxBytes(vmIndex: number): Promise<bigint> {
     const dev = switchVfIface(this.vm(vmIndex).index);
-    const links = parseLinkBytes(await runChecked(['ip', '-n', this.switchNetns, '-s', '-j', 'link', 'show', 'dev', dev], { timeoutMs: TC_TIMEOUT_MS }));
-    const bytes = links.get(dev);
+    const bytes = (await this.linkBytes()).get(dev);
     if (!bytes) throw new TestbedError('E_TESTBED_NOT_FOUND', `switch port ${dev} of testbed ${this.name} is missing; bring the testbed up again.`);
     // What the VF sent is what its switch-side end received.
     return bytes.rxBytes;

@@ -76,6 +76,7 @@ export async function testbedUp(opts: TestbedOptions, runtime: TestbedRuntimeOpt
     namespaces: [],
     agentPids: [],
     iperfServerPid: null,
+    switchPid: null,
   };
   try {
     return new TestbedHost(await buildInstance(state, bins, log), bins.iperf, log);

@@ -98,3 +98,12 @@ export async function killPids(pids: readonly number[], graceMs = 1000): Promise
   }
   for (const pid of alive) signal(pid, 'SIGKILL');
 }
+
+/** The `net:[inode]` link that /proc/PID/ns/net shows for a process inside named namespace `ns`; null if it is gone. */
+export async function netnsLink(ns: string): Promise<string | null> {
+  try {
+    return `net:[${(await stat(`${NETNS_DIR}/${ns}`)).ino}]`;
+  } catch {
+    return null;
+  }
+}

@@ -17,10 +17,12 @@ export const TestbedStateSchema = z.object({
   namespaces: z.array(z.string()),
   agentPids: z.array(z.number().int()),
   iperfServerPid: z.number().int().nullable(),
+  /** A `sleep` parked in the switch namespace: its /proc/PID/net/dev is the fast counter path. */
+  switchPid: z.number().int().nullable().default(null),
 });
 
 /** One instance's state as kept in state.json. */
-export type TestbedState = z.infer<typeof TestbedStateSchema>;
+export type TestbedState = z.output<typeof TestbedStateSchema>;
 
 /** Writes state atomically (write then rename), so a crash never leaves half a file. */
 export async function writeState(file: string, dir: string, state: TestbedState): Promise<void> {

@@ -163,4 +163,25 @@ describe('traffic through the port', () => {
     const w = await measureRates(tb, 500);
     expect(w.portRateBps).toBeLessThan(CAPACITY_BPS / 100);
   });
+
+  // Last: it removes the fast counter path of the shared testbed.
+  it('switch-side counters agree between the fast /proc path and ip -s -j link, which takes over when the parked process is gone', async () => {
+    const h = await tb.startTraffic(0, { threads: 1 });
+    try {
+      await sleep(300);
+      const fast0 = await tb.readAllHostTxBytes();
+      const viaIp = JSON.parse(await runChecked(['ip', '-n', `${NAME}-sw`, '-s', '-j', 'link', 'show', 'dev', 'vf0'])) as { stats64: { rx: { bytes: number } } }[];
+      const fast1 = await tb.readAllHostTxBytes();
+      const ipBytes = BigInt(viaIp[0]!.stats64.rx.bytes);
+      // Read in between two fast reads of a growing counter, so it lies between them.
+      expect(ipBytes >= fast0[0]! && ipBytes <= fast1[0]!).toBe(true);
+      const parked = (tb as unknown as { state: { switchPid: number } }).state.switchPid;
+      process.kill(parked, 'SIGKILL');
+      await sleep(100);
+      const slow = await tb.readAllHostTxBytes();
+      expect(slow[0]! > fast1[0]!).toBe(true);
+    } finally {
+      await h.stop();
+    }
+  });
 });

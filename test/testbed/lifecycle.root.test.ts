@@ -23,7 +23,7 @@ afterAll(async () => {
 
 async function recordedPids(name: string): Promise<number[]> {
   const state = await readState(planPaths(DEFAULT_STATE_DIR, name, 0).stateFile);
-  return [...(state?.agentPids ?? []), ...(state?.iperfServerPid ? [state.iperfServerPid] : [])];
+  return [...(state?.agentPids ?? []), ...(state?.iperfServerPid ? [state.iperfServerPid] : []), ...(state?.switchPid ? [state.switchPid] : [])];
 }
 
 describe('testbed life cycle', () => {
@@ -40,7 +40,7 @@ describe('testbed life cycle', () => {
   it('up is idempotent, attach sees the same host, a different shape is refused, down removes it', async () => {
     const tb = await testbedUp({ name: 'tbi', vms: 2, capacityBps: 1e9 });
     const pids = await recordedPids('tbi');
-    expect(pids).toHaveLength(3);
+    expect(pids).toHaveLength(4); // 2 agents, the iperf server, the switch's parked process
     const again = await testbedUp({ name: 'tbi', vms: 2, capacityBps: 1e9 });
     expect(await recordedPids('tbi')).toEqual(pids); // nothing rebuilt
     expect(again.vms).toEqual(tb.vms);
@@ -97,7 +97,7 @@ describe('testbed life cycle', () => {
     await new Promise((r) => child.once('exit', r));
     const pids = await recordedPids('tbc');
     const inNs = [...(await pidsInNamespaces(['tbc-vm0', 'tbc-vm1', 'tbc-rem'])).values()].flat();
-    expect(pids).toHaveLength(3);
+    expect(pids).toHaveLength(4);
     // Still running without their creator: both agents, the iperf server and the orphaned sender.
     const names = await Promise.all(inNs.map(processName));
     expect(names.filter((n) => n === 'qemu-ga')).toHaveLength(2);

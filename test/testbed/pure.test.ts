@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseLinkBytes, quoteJsonIntegers } from '../../src/testbed/counters.ts';
+import { parseLinkBytes, parseProcNetDev, quoteJsonIntegers } from '../../src/testbed/counters.ts';
 import { TestbedError } from '../../src/testbed/errors.ts';
 import { checkRoot, findBinaries } from '../../src/testbed/preflight.ts';
 import { portProgram, sizeShaper, vfLimiterProgram } from '../../src/testbed/shaping.ts';
@@ -26,6 +26,20 @@ describe('bigint-safe counters', () => {
     const links = parseLinkBytes(json);
     expect(links.get('vf0')).toEqual({ rxBytes: 9007199254740993n, txBytes: 5n });
     expect(links.get('vf1')).toEqual({ rxBytes: 0n, txBytes: 0n });
+  });
+
+  it('reads /proc/net/dev receive and transmit bytes as bigints', () => {
+    const text = [
+      'Inter-|   Receive                                                |  Transmit',
+      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
+      '    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0',
+      '   vf0: 18446744073709551615 7 0 0 0 0 0 0 42 3 0 0 0 0 0 0',
+      '   up0: 100 2 0 0 0 0 0 0 9007199254740993 5 0 0 0 0 0 0',
+    ].join('\n');
+    const links = parseProcNetDev(text);
+    expect(links.get('vf0')).toEqual({ rxBytes: 18446744073709551615n, txBytes: 42n });
+    expect(links.get('up0')).toEqual({ rxBytes: 100n, txBytes: 9007199254740993n });
+    expect(links.has('face')).toBe(false);
   });
 
   it('refuses output that is not JSON with a stable code', () => {
