@@ -41,7 +41,7 @@ export class ConfigWatcher {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<unknown> = Promise.resolve();
-  private lastRejectedText: string | null = null;
+  private lastRejectedMessage: string | null = null;
   private closed = false;
   private readonly path: string;
   private readonly load: (path: string) => Promise<LoadedConfig>;
@@ -91,14 +91,14 @@ export class ConfigWatcher {
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       // One bad save raises several file events; report it once, but always answer a SIGHUP.
-      if (trigger !== 'file-change' || this.lastRejectedText !== error.message) {
-        this.lastRejectedText = error.message;
+      if (trigger !== 'file-change' || this.lastRejectedMessage !== error.message) {
+        this.lastRejectedMessage = error.message;
         this.log.warn({ trigger, code: (error as { code?: string }).code, err: error.message }, 'new configuration refused; the previous one stays in force');
         this.opts.onReject?.(error, trigger);
       }
       return { status: 'rejected', error };
     }
-    this.lastRejectedText = null;
+    this.lastRejectedMessage = null;
     const previous = this.currentConfig;
     if (next.text === previous.text && next.capacity.capacityBps === previous.capacity.capacityBps) return { status: 'unchanged' };
     this.currentConfig = next;

@@ -58,6 +58,12 @@ export function chooseVf(candidates: readonly VfRef[], file: Partial<VmSettings>
     if (candidates.length > 1) problems.push(`the VM has ${candidates.length} VFs; using the first (${vf?.mac ?? vf?.pciAddress ?? '?'}): set its mac in the config to choose`);
   }
   const iface = file?.iface ?? vf?.iface;
+  // A plain <hostdev> carries no MAC, and the guest names its interfaces itself: without one
+  // of the two the enforcer cannot tell which guest interface is the VF.
+  if (vf && vf.mac === undefined && iface === undefined) {
+    const which = vf.pciAddress ? `the VF ${vf.pciAddress}` : 'the VF';
+    problems.push(`${which} has no MAC in the domain XML (plain <hostdev>): set the VM's mac or interface in the config so daqs can find it in the guest`);
+  }
   return { vf: { ...(vf ?? {}), ...(iface !== undefined ? { iface } : {}) }, problems };
 }
 

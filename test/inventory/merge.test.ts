@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { VmSettings } from '../../src/config/schema.ts';
 import { buildInventory, carryOver, chooseVf, resolveSla } from '../../src/inventory/merge.ts';
-import type { DiscoveredVm, SlaSettings } from '../../src/inventory/types.ts';
+import type { DiscoveredVm, SlaSettings, VfRef } from '../../src/inventory/types.ts';
 
 const file = (s: Partial<VmSettings>): VmSettings => ({ guaranteeBps: undefined, maxBps: undefined, weight: undefined, iface: undefined, mac: undefined, ...s });
 
@@ -32,13 +32,15 @@ describe('resolveSla: the file wins, each setting records its source', () => {
 describe('chooseVf', () => {
   const a = { mac: '52:54:00:00:00:0a', pciAddress: '0000:41:00.2' };
   const b = { mac: '52:54:00:00:00:0b', pciAddress: '0000:41:00.3' };
-  it.each<[string, (typeof a)[], VmSettings | undefined, object, number]>([
+  it.each<[string, VfRef[], VmSettings | undefined, object, number]>([
     ['the only VF', [a], undefined, a, 0],
     ['by configured MAC', [a, b], file({ mac: b.mac }), b, 0],
     ['first of several, with a hint', [a, b], undefined, a, 1],
     ['configured MAC not found: kept for matching in the guest', [a], file({ mac: '52:54:00:00:00:0c' }), { mac: '52:54:00:00:00:0c' }, 1],
     ['no VF, interface from the file', [], file({ iface: 'eth1' }), { iface: 'eth1' }, 0],
     ['file interface name added to the VF', [a], file({ iface: 'ens5' }), { ...a, iface: 'ens5' }, 0],
+    ['plain hostdev without MAC: asks for mac or interface', [{ pciAddress: '0000:41:00.3' }], undefined, { pciAddress: '0000:41:00.3' }, 1],
+    ['plain hostdev with interface from the file', [{ pciAddress: '0000:41:00.3' }], file({ iface: 'eth1' }), { pciAddress: '0000:41:00.3', iface: 'eth1' }, 0],
   ])('%s', (_name, candidates, f, vf, problems) => {
     const r = chooseVf(candidates, f);
     expect(r.vf).toEqual(vf);
