@@ -28,6 +28,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   experiment: () => import('./commands/experiment.ts'),
   testbed: () => import('./commands/testbed.ts'),
   demo: () => import('./commands/demo.ts'),
+  agent: () => import('./commands/agent.ts'),
 };
 
 async function renderHelp(): Promise<string> {

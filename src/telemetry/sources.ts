@@ -55,7 +55,7 @@ export class AgentTxSource implements TxCounterSource {
     const iface = await this.findInterface(signal);
     const t1 = this.clock.nowMs();
     if (!iface.stats) {
-      throw new TelemetryError('E_TELEMETRY_NO_STATS', this.id, `the agent reports no statistics for ${iface.name}: qemu-ga 2.11 or newer on Linux is needed`);
+      throw new TelemetryError('E_TELEMETRY_NO_STATS', this.id, `the agent reports no statistics for ${iface.name}: qemu-ga (2.11+) lists statistics only for interfaces that have an IP address, so give the VF an address in the guest, or read TX from host-side counters`);
     }
     return { txBytes: iface.stats.txBytes, atMs: (t0 + t1) / 2 };
   }
