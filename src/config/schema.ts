@@ -154,12 +154,24 @@ export const configSchema = strict(
   },
   'the daqs configuration',
 )
-  .superRefine((c, ctx) => {
-    if (c.port.capacityBps !== null) {
-      const claims = Object.entries(c.vms).map(([id, vm]) => ({ id, guaranteeBps: vm.guaranteeBps ?? 0 }));
-      const issue = checkAdmission(claims, c.port.capacityBps);
+  // Admission runs even when other values are wrong, so an operator sees every problem at once.
+  // The value may then be partly unparsed: only numbers that did parse are counted, which can
+  // miss an overflow (reported once the typo is fixed) but never invents one.
+  .superRefine(
+    (c, ctx) => {
+      const partial = c as unknown as { port?: { capacityBps?: unknown }; vms?: unknown };
+      const capacityBps = partial.port?.capacityBps;
+      if (typeof capacityBps !== 'number' || typeof partial.vms !== 'object' || partial.vms === null) return;
+      const claims = Object.entries(partial.vms as Record<string, { guaranteeBps?: unknown } | null>).map(([id, vm]) => ({
+        id,
+        guaranteeBps: typeof vm?.guaranteeBps === 'number' ? vm.guaranteeBps : 0,
+      }));
+      const issue = checkAdmission(claims, capacityBps);
       if (issue) ctx.addIssue({ code: 'custom', path: ['vms'], input: undefined, message: issue.rule, params: { daqs: 'admission' } });
-    }
+    },
+    { when: () => true },
+  )
+  .superRefine((c, ctx) => {
     const source = c.inventory.source ?? (c.port.testbed !== null ? 'testbed' : 'libvirt');
     if (source === 'static' && c.inventory.static.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['inventory', 'static'], input: undefined, message: 'is empty but inventory.source is "static": list the VMs as {name, socket} entries' });

@@ -27,6 +27,18 @@ describe('admission control', () => {
     );
   });
 
+  it('reports an overflow together with other problems', () => {
+    const err = refusal({ port: { interface: 'eth0', capacity: '10gbit' }, policy: 'fare', vms: { a: { guarantee: '8gbit' }, b: { guarantee: '4gbit' }, c: { guarantee: '1gbitt' } } });
+    expect(err.code).toBe('E_CONFIG_INVALID');
+    expect(err.issues.map((i) => i.path).sort()).toEqual(['policy', 'vms', 'vms.c.guarantee']);
+    expect(err.issues.find((i) => i.path === 'vms')?.rule).toMatch(/^guarantees add up to 12gbit \(a 8gbit \+ b 4gbit\)/);
+  });
+
+  it('does not invent an overflow from values that did not parse', () => {
+    const err = refusal({ port: { interface: 'eth0', capacity: '10gbitt' }, vms: { a: { guarantee: '8gbit' }, b: { guarantee: '4gbit' } } });
+    expect(err.issues.map((i) => i.path)).toEqual(['port.capacity']);
+  });
+
   it('admits guarantees that fit', () => {
     const c = parseConfigText(stringify({ port: { interface: 'eth0', capacity: '40gbit' }, vms: { a: { guarantee: '25gbit' }, b: { guarantee: '15gbit' } } }));
     expect(Object.values(c.vms).map((v) => v.guaranteeBps)).toEqual([25e9, 15e9]);
