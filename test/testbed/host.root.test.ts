@@ -90,20 +90,26 @@ describe('traffic through the port', () => {
   });
 
   it('with no control, a 1-thread VM against a 5-thread VM gets roughly a sixth of the port', async () => {
+    // As in the paper: the 1-thread VM sends, then the 5-thread VM joins.
     const one = await tb.startTraffic(0, { threads: 1 });
+    await sleep(500);
     const five = await tb.startTraffic(1, { threads: 5 });
     try {
       await sleep(WARMUP_MS);
-      const w = await measureRates(tb, 4000);
-      const [r0, r1] = [w.vmRatesBps[0]!, w.vmRatesBps[1]!];
-      const share = r0 / (r0 + r1);
-      console.log(`1 vs 5 threads: 1-thread VM share ${pct(share)} (a sixth is 16.7%), port ${pct(w.portRateBps / CAPACITY_BPS)} of nominal`);
+      // Median of one-second shares: drop-tail TCP now and then locks a lone flow out for a
+      // second or two after a retransmission timeout; that is TCP, not a broken port.
+      const windows = [];
+      for (let i = 0; i < 5; i++) windows.push(await measureRates(tb, 1000));
+      const shares = windows.map((w) => w.vmRatesBps[0]! / (w.vmRatesBps[0]! + w.vmRatesBps[1]!)).sort((a, b) => a - b);
+      const share = shares[2]!;
+      const portShare = windows.reduce((sum, w) => sum + w.portRateBps, 0) / windows.length / CAPACITY_BPS;
+      console.log(`1 vs 5 threads: 1-thread VM share median ${pct(share)} (per second: ${shares.map(pct).join(' ')}; a sixth is 16.7%), port ${pct(portShare)} of nominal`);
       // The port is shared per TCP flow, not per VM: far below half, around a sixth.
       expect(share).toBeGreaterThan(0.04);
       expect(share).toBeLessThan(0.3);
       // And the port was the bottleneck, not the CPU.
-      expect(w.portRateBps / CAPACITY_BPS).toBeGreaterThan(0.8);
-      expect(w.portRateBps / CAPACITY_BPS).toBeLessThan(1.05);
+      expect(portShare).toBeGreaterThan(0.8);
+      expect(portShare).toBeLessThan(1.05);
     } finally {
       await Promise.all([one.stop(), five.stop()]);
     }
