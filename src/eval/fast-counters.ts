@@ -7,7 +7,7 @@
  * sample's timestamp is exact. The parked process is a plain `sleep`, started by argv.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Testbed } from '../testbed/index.ts';
 import { IFACES, planNamespaces, switchVfIface } from '../testbed/plan.ts';
 import type { CounterReading, CounterSource } from './sampler.ts';
@@ -70,8 +70,10 @@ export async function openFastCounters(tb: Testbed): Promise<ClosableCounterSour
   const ifaces = tb.vms.map((vm) => switchVfIface(vm.index));
   const child = await park(netns);
   const path = `/proc/${child.pid}/net/dev`;
+  // Synchronous on purpose: a /proc read takes microseconds, and without event-loop hops
+  // in between, the sampler's timestamps around it stay tight even on an overloaded machine.
   const read = async (): Promise<CounterReading> => {
-    const devs = parseProcNetDev(await readFile(path, 'utf8'));
+    const devs = parseProcNetDev(readFileSync(path, 'utf8'));
     const get = (name: string): DevBytes => {
       const v = devs.get(name);
       if (v === undefined) throw new FastCountersError(`${path} has no interface ${name}`);
