@@ -3,7 +3,7 @@
  * real iperf2 TCP. Every throughput check is a ratio within this run (the machine is shared).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentVmEndpoint} from '../../src/agent/endpoint.ts';
+import type { AgentVmEndpoint } from '../../src/agent/endpoint.ts';
 import { endpointForTestbedVm, hostCountedEndpointForTestbedVm } from '../../src/agent/endpoint.ts';
 import { checkCapabilities } from '../../src/agent/capabilities.ts';
 import { testbedUp, type Testbed, type TrafficHandle } from '../../src/testbed/index.ts';

@@ -30,7 +30,7 @@ afterAll(async () => {
 async function setup(handler: FakeHandler, opts: Partial<QgaClientOptions> = {}): Promise<{ agent: FakeAgent; client: QgaClient }> {
   const path = join(dir, `s${n++}`);
   const agent = await startFakeAgent(path, handler);
-  const client = new QgaClient({ socketPath: path, vm: 'vm-test', defaultTimeoutMs: 300, backoffInitialMs: 20, backoffMaxMs: 40, ...opts });
+  const client = new QgaClient({ socketPath: path, vm: 'vm-test', defaultTimeoutMs: 3000, backoffInitialMs: 20, backoffMaxMs: 40, ...opts });
   open.push({ agent, client });
   return { agent, client };
 }
@@ -120,7 +120,7 @@ describe('QgaClient against a scripted agent', () => {
       return req.arguments.n === 1 ? { delayMs: 250, then: { return: { n: 'late' } } } : { return: req.arguments };
     });
     expect(await codeOf(client.execute('echo', { n: 1 }, { timeoutMs: 80 }))).toBe('E_AGENT_TIMEOUT');
-    expect(await client.execute('echo', { n: 2 }, { timeoutMs: 1000 })).toEqual({ n: 2 });
+    expect(await client.execute('echo', { n: 2 }, { timeoutMs: 3000 })).toEqual({ n: 2 });
     expect(await client.execute('echo', { n: 3 })).toEqual({ n: 3 });
   });
 
@@ -190,7 +190,8 @@ describe('QgaClient against a scripted agent', () => {
   });
 
   it('decodes huge exec output and its truncation flags', async () => {
-    const out = Buffer.alloc(20 * 1024 * 1024, 'x');
+    // Just over qemu-ga's 16 MiB per-stream cap: the largest reply a real agent can send.
+    const out = Buffer.alloc(17 * 1024 * 1024, 'x');
     const { client } = await setup((req) => {
       if (req.execute === 'guest-exec') return { return: { pid: 4242 } };
       if (req.execute === 'guest-exec-status') {
@@ -198,7 +199,7 @@ describe('QgaClient against a scripted agent', () => {
       }
       return undefined;
     });
-    const r = await guestExec(client, { path: '/bin/cat', args: ['/dev/zero'], timeoutMs: 5000, callTimeoutMs: 5000 });
+    const r = await guestExec(client, { path: '/bin/cat', args: ['/dev/zero'], timeoutMs: 60_000, callTimeoutMs: 30_000 });
     expect(r.stdout.length).toBe(out.length);
     expect([r.stdoutTruncated, r.stderrTruncated, r.exitCode]).toEqual([true, false, 0]);
     expect(await codeOf(client.execute('echo', {}))).toBe('E_AGENT_NOT_FOUND');
@@ -224,7 +225,7 @@ describe('QgaClient against a scripted agent', () => {
       }
       return undefined;
     });
-    const r = await guestExec(client, { path: 'tc', args: ['-batch', '-'], stdin: 'qdisc show\n' });
+    const r = await guestExec(client, { path: 'tc', args: ['-batch', '-'], stdin: 'qdisc show\n', timeoutMs: 5000, callTimeoutMs: 3000 });
     expect(stdin).toBe('qdisc show\n');
     expect(polls).toBe(3);
     expect([r.exitCode, r.signal, r.stderr]).toEqual([null, 9, 'bye']);
@@ -251,7 +252,7 @@ describe('QgaClient against a scripted agent', () => {
     const p = client.execute('slow', undefined, { signal: ac.signal, timeoutMs: 900 });
     setTimeout(() => ac.abort(), 20);
     expect(await codeOf(p)).toBe('E_AGENT_ABORTED');
-    expect(await client.execute('echo', { n: 9 }, { timeoutMs: 900 })).toEqual({ n: 9 });
+    expect(await client.execute('echo', { n: 9 }, { timeoutMs: 3000 })).toEqual({ n: 9 });
   });
 
   it('rejects calls after close', async () => {
