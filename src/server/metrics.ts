@@ -1,6 +1,11 @@
 /**
- * Prometheus metrics for daqs, updated from each TickReport and DaemonEvent in O(VMs) so
- * the control loop never waits for a scrape: a scrape only serialises values already set.
+ * Prometheus metrics for daqs.
+ *
+ * The control loop's path (observeTick) stays cheap: it keeps the latest report, feeds
+ * prom-client's histograms and loop counters, and folds per-VM byte and error counts into a
+ * plain Map. The per-VM and port families are written at scrape time straight from the latest
+ * report (./exposition.ts), so 1,000 VMs cost the loop about a millisecond per tick and a
+ * scrape a few milliseconds; the loop never waits for a scrape.
  *
  * Conventions chosen: rates in bits per second; an unknown value (no fresh sample, no cap,
  * no maximum) is an ABSENT series, never NaN or 0, because 0 reads as "blocked" and NaN
@@ -9,6 +14,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { DaemonEvent, TickReport, VmId, VmTickReport } from '../core/types.ts';
+import { escapeLabelValue, familyHeader, renderFamilies, type Family } from './exposition.ts';
 
 /** Options for the metrics registry. */
 export interface MetricsOptions {
@@ -16,42 +22,35 @@ export interface MetricsOptions {
   readonly processMetrics?: boolean;
 }
 
-interface VmSeriesState {
-  infoLabels: Record<'vm' | 'role' | 'guarantee_source' | 'max_source' | 'weight_source', string>;
-  errorCodes: Set<string>;
+// Per-VM counters kept between ticks; `seenTick` finds VMs that left.
+interface VmCounters {
+  txBytes: number;
+  errors: Map<string, number> | null;
+  seenTick: number;
 }
 
-const VM_GAUGE_NAMES = [
-  'tx_rate_bits_per_second', 'demand_bits_per_second', 'cap_bits_per_second', 'capped',
-  'guarantee_bits_per_second', 'max_bits_per_second', 'weight', 'guarantee_met', 'agent_up', 'agent_rtt_seconds',
-] as const;
-type VmGaugeName = (typeof VM_GAUGE_NAMES)[number];
+type VmFamily = { name: string; help: string; type: 'gauge' | 'counter'; value: (vm: VmTickReport, c: VmCounters | undefined) => number | null };
 
-const VM_GAUGE_HELP: Record<VmGaugeName, string> = {
-  tx_rate_bits_per_second: 'Measured TX rate of the VM in the last tick; absent when the tick had no fresh sample.',
-  demand_bits_per_second: 'Estimated demand: what the VM would send if uncapped; absent when unknown.',
-  cap_bits_per_second: 'TX cap in force on the VM; absent when uncapped (see daqs_vm_capped).',
-  capped: '1 when a daqs cap is in force on the VM, 0 when it is uncapped.',
-  guarantee_bits_per_second: 'Guaranteed minimum TX rate of the VM; 0 for Best-Effort VMs.',
-  max_bits_per_second: 'Configured maximum TX rate of the VM; absent when it has none.',
-  weight: 'Weight of the VM in sharing what is left for Best-Effort traffic.',
-  guarantee_met: '1 when a Guarantee VM is at or above min(guarantee, demand), 0 when not; absent for Best-Effort VMs or when unknown.',
-  agent_up: '1 when the VM\'s guest agent answered in the last tick, 0 when the VM skipped the tick with an error.',
-  agent_rtt_seconds: 'Guest agent round-trip time of the last tick; absent when unknown.',
-};
+// Per-VM families, in exposition order. A null value leaves the VM's series absent.
+const VM_FAMILIES: readonly VmFamily[] = [
+  { name: 'daqs_vm_tx_rate_bits_per_second', type: 'gauge', help: 'Measured TX rate of the VM in the last tick; absent when the tick had no fresh sample.', value: (v) => v.rateBps },
+  { name: 'daqs_vm_demand_bits_per_second', type: 'gauge', help: 'Estimated demand: what the VM would send if uncapped; absent when unknown.', value: (v) => v.demandBps },
+  { name: 'daqs_vm_cap_bits_per_second', type: 'gauge', help: 'TX cap in force on the VM; absent when uncapped (see daqs_vm_capped).', value: (v) => v.capBps },
+  { name: 'daqs_vm_capped', type: 'gauge', help: '1 when a daqs cap is in force on the VM, 0 when it is uncapped.', value: (v) => (v.capBps === null ? 0 : 1) },
+  { name: 'daqs_vm_guarantee_bits_per_second', type: 'gauge', help: 'Guaranteed minimum TX rate of the VM; 0 for Best-Effort VMs.', value: (v) => v.sla.guaranteeBps },
+  { name: 'daqs_vm_max_bits_per_second', type: 'gauge', help: 'Configured maximum TX rate of the VM; absent when it has none.', value: (v) => v.sla.maxBps },
+  { name: 'daqs_vm_weight', type: 'gauge', help: 'Weight of the VM in sharing what is left for Best-Effort traffic.', value: (v) => v.sla.weight },
+  { name: 'daqs_vm_guarantee_met', type: 'gauge', help: '1 when a Guarantee VM is at or above min(guarantee, demand), 0 when not; absent for Best-Effort VMs or when unknown.', value: (v) => (v.guaranteeMet === null ? null : v.guaranteeMet ? 1 : 0) },
+  { name: 'daqs_vm_agent_up', type: 'gauge', help: '1 when the VM\'s guest agent answered in the last tick, 0 when the VM skipped the tick with an error.', value: (v) => (v.error === null ? 1 : 0) },
+  { name: 'daqs_vm_agent_rtt_seconds', type: 'gauge', help: 'Guest agent round-trip time of the last tick; absent when unknown.', value: (v) => (v.agentRttMs === null ? null : v.agentRttMs / 1000) },
+  // Present from the VM's first tick (at 0), so rate() sees its first bytes.
+  { name: 'daqs_vm_tx_bytes_total', type: 'counter', help: 'Bytes the VM sent, integrated from its measured TX rate over tick intervals (an estimate from daqs\' samples).', value: (_v, c) => c?.txBytes ?? 0 },
+];
 
-/** The daqs metric families in one registry; feed it with observeTick and observeEvent. */
+/** The daqs metric families; feed it with observeTick and observeEvent, serve render(). */
 export class DaqsMetrics {
-  /** The registry /metrics serialises. */
+  /** prom-client's registry: loop counters, histograms, events, process metrics. */
   readonly registry = new Registry();
-  private readonly vmGauges: Record<VmGaugeName, Gauge<'vm'>>;
-  private readonly vmInfo: Gauge<'vm' | 'role' | 'guarantee_source' | 'max_source' | 'weight_source'>;
-  private readonly vmTxBytes: Counter<'vm'>;
-  private readonly agentErrors: Counter<'vm' | 'code'>;
-  private readonly vmsByRole: Gauge<'role'>;
-  private readonly portNominal: Gauge;
-  private readonly portLearned: Gauge;
-  private readonly portUsed: Gauge;
   private readonly tickDuration: Histogram;
   private readonly ticks: Counter;
   private readonly overruns: Counter;
@@ -64,20 +63,14 @@ export class DaqsMetrics {
   private readonly info: Gauge<'policy' | 'version'>;
   private readonly viewers: Gauge;
   private readonly viewersDropped: Counter<'reason'>;
-  private readonly vmState = new Map<VmId, VmSeriesState>();
+  private readonly vmCounters = new Map<VmId, VmCounters>();
+  private latest: TickReport | null = null;
+  private ticksSeen = 0;
   private prevTickEpochMs: number | null = null;
   private infoLabels: { policy: string; version: string } | null = null;
 
   constructor(opts: MetricsOptions = {}) {
     const registers = [this.registry];
-    this.vmGauges = Object.fromEntries(VM_GAUGE_NAMES.map((n) => [n, new Gauge({ name: `daqs_vm_${n}`, help: VM_GAUGE_HELP[n], labelNames: ['vm'], registers })])) as Record<VmGaugeName, Gauge<'vm'>>;
-    this.vmInfo = new Gauge({ name: 'daqs_vm_info', help: 'Always 1; labels say the VM\'s role and where each of its SLA settings came from (config, libvirt-metadata, default).', labelNames: ['vm', 'role', 'guarantee_source', 'max_source', 'weight_source'], registers });
-    this.vmTxBytes = new Counter({ name: 'daqs_vm_tx_bytes_total', help: 'Bytes the VM sent, integrated from its measured TX rate over tick intervals (an estimate from daqs\' samples).', labelNames: ['vm'], registers });
-    this.agentErrors = new Counter({ name: 'daqs_agent_errors_total', help: 'Ticks a VM skipped because reading or controlling it failed, by error code.', labelNames: ['vm', 'code'], registers });
-    this.vmsByRole = new Gauge({ name: 'daqs_vms', help: 'VMs in the last tick, by role.', labelNames: ['role'], registers });
-    this.portNominal = new Gauge({ name: 'daqs_port_nominal_capacity_bits_per_second', help: 'Port capacity from configuration or link speed.', registers });
-    this.portLearned = new Gauge({ name: 'daqs_port_learned_capacity_bits_per_second', help: 'Port capacity learned from observed saturated throughput.', registers });
-    this.portUsed = new Gauge({ name: 'daqs_port_used_bits_per_second', help: 'Sum of the measured TX rates of all VMs on the port in the last tick.', registers });
     this.tickDuration = new Histogram({ name: 'daqs_tick_duration_seconds', help: 'Time one control loop tick took (observe, decide, reconcile).', buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2], registers });
     this.ticks = new Counter({ name: 'daqs_ticks_total', help: 'Control loop ticks completed.', registers });
     this.overruns = new Counter({ name: 'daqs_tick_overruns_total', help: 'Ticks that took longer than the tick period.', registers });
@@ -93,28 +86,37 @@ export class DaqsMetrics {
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
-  /** Updates every series from one tick; O(VMs), never throws for well-formed reports. */
+  /** Records one tick: O(1) prom-client work plus plain Map updates per VM; never throws for well-formed reports. */
   observeTick(report: TickReport): void {
+    this.latest = report;
+    const tickNo = ++this.ticksSeen;
     this.ticks.inc();
     if (report.overran) this.overruns.inc();
     this.tickDuration.observe(report.durationMs / 1000);
     this.lastTick.set(report.atEpochMs / 1000);
-    this.portNominal.set(report.port.nominalCapacityBps);
-    this.portLearned.set(report.port.learnedCapacityBps);
-    this.portUsed.set(report.port.usedBps);
     const intervalMs = this.prevTickEpochMs === null ? 0 : report.atEpochMs - this.prevTickEpochMs;
     this.prevTickEpochMs = report.atEpochMs;
+    // A gap of more than 10 s (daemon paused, clock step) is not integrated into byte counts.
+    const integrate = intervalMs > 0 && intervalMs < 10_000;
 
-    const present = new Set<VmId>();
-    let guarantee = 0;
     for (const vm of report.vms) {
-      present.add(vm.id);
-      if (vm.role === 'guarantee') guarantee++;
-      this.observeVm(vm, intervalMs);
+      let c = this.vmCounters.get(vm.id);
+      if (!c) {
+        c = { txBytes: 0, errors: null, seenTick: tickNo };
+        this.vmCounters.set(vm.id, c);
+      }
+      c.seenTick = tickNo;
+      if (vm.rateBps !== null && integrate) c.txBytes += (vm.rateBps / 8) * (intervalMs / 1000);
+      if (vm.agentRttMs !== null) this.agentRtt.observe(vm.agentRttMs / 1000);
+      if (vm.error !== null) {
+        c.errors ??= new Map();
+        c.errors.set(vm.error.code, (c.errors.get(vm.error.code) ?? 0) + 1);
+      }
     }
-    this.vmsByRole.set({ role: 'guarantee' }, guarantee);
-    this.vmsByRole.set({ role: 'best-effort' }, report.vms.length - guarantee);
-    for (const id of this.vmState.keys()) if (!present.has(id)) this.removeVm(id);
+    // More counters than VMs: some VM left; its series go with it.
+    if (this.vmCounters.size > report.vms.length) {
+      for (const [id, c] of this.vmCounters) if (c.seenTick !== tickNo) this.vmCounters.delete(id);
+    }
 
     for (const a of report.actions) {
       this.reconcileActions.inc({ action: a.toBps === null ? 'lift' : 'cap', result: a.ok ? 'ok' : 'failed' });
@@ -147,7 +149,7 @@ export class DaqsMetrics {
 
   /** The Prometheus text exposition of every series. */
   async render(): Promise<string> {
-    return this.registry.metrics();
+    return (await this.registry.metrics()) + this.renderFromLatest();
   }
 
   /** Content-Type header for `render()`'s output. */
@@ -155,56 +157,30 @@ export class DaqsMetrics {
     return this.registry.contentType;
   }
 
-  private observeVm(vm: VmTickReport, intervalMs: number): void {
-    const labels = { vm: vm.id };
-    const g = this.vmGauges;
-    const state = this.vmState.get(vm.id) ?? { infoLabels: this.infoLabelsFor(vm), errorCodes: new Set<string>() };
-    this.vmState.set(vm.id, state);
-    const infoLabels = this.infoLabelsFor(vm);
-    if (!sameLabels(infoLabels, state.infoLabels)) this.vmInfo.remove(state.infoLabels);
-    state.infoLabels = infoLabels;
-    this.vmInfo.set(infoLabels, 1);
-
-    setOrRemove(g.tx_rate_bits_per_second, labels, vm.rateBps);
-    setOrRemove(g.demand_bits_per_second, labels, vm.demandBps);
-    setOrRemove(g.cap_bits_per_second, labels, vm.capBps);
-    g.capped.set(labels, vm.capBps === null ? 0 : 1);
-    g.guarantee_bits_per_second.set(labels, vm.sla.guaranteeBps);
-    setOrRemove(g.max_bits_per_second, labels, vm.sla.maxBps);
-    g.weight.set(labels, vm.sla.weight);
-    setOrRemove(g.guarantee_met, labels, vm.guaranteeMet === null ? null : vm.guaranteeMet ? 1 : 0);
-    g.agent_up.set(labels, vm.error === null ? 1 : 0);
-    setOrRemove(g.agent_rtt_seconds, labels, vm.agentRttMs === null ? null : vm.agentRttMs / 1000);
-    if (vm.agentRttMs !== null) this.agentRtt.observe(vm.agentRttMs / 1000);
-    // Create the counter at 0 on first sight so rate() sees the VM's first bytes.
-    this.vmTxBytes.inc(labels, vm.rateBps !== null && intervalMs > 0 && intervalMs < 10_000 ? (vm.rateBps / 8) * (intervalMs / 1000) : 0);
-    if (vm.error !== null) {
-      state.errorCodes.add(vm.error.code);
-      this.agentErrors.inc({ vm: vm.id, code: vm.error.code });
+  // The port and per-VM families, from the latest report only: a VM gone from it is gone here.
+  // Written with plain string appends: this runs for every VM on every scrape.
+  private renderFromLatest(): string {
+    const report = this.latest;
+    const vms = report?.vms ?? [];
+    const vmLabels = vms.map((vm) => `{vm="${escapeLabelValue(vm.id)}"} `);
+    const counters = vms.map((vm) => this.vmCounters.get(vm.id));
+    let out = '';
+    for (const f of VM_FAMILIES) {
+      out += familyHeader(f.name, f.type, f.help);
+      for (let i = 0; i < vms.length; i++) {
+        const value = f.value(vms[i]!, counters[i]);
+        if (value !== null && Number.isFinite(value)) out += `${f.name}${vmLabels[i]!}${value}\n`;
+      }
     }
+    const families: Family[] = [];
+    families.push(
+      { name: 'daqs_vm_info', type: 'gauge', help: 'Always 1; labels say the VM\'s role and where each of its SLA settings came from (config, libvirt-metadata, default).', samples: vms.map((v) => ({ labels: { vm: v.id, role: v.role, guarantee_source: v.slaSource.guaranteeBps, max_source: v.slaSource.maxBps, weight_source: v.slaSource.weight }, value: 1 })) },
+      { name: 'daqs_agent_errors_total', type: 'counter', help: 'Ticks a VM skipped because reading or controlling it failed, by error code.', samples: vms.flatMap((v) => [...(this.vmCounters.get(v.id)?.errors ?? [])].map(([code, n]) => ({ labels: { vm: v.id, code }, value: n }))) },
+      { name: 'daqs_vms', type: 'gauge', help: 'VMs in the last tick, by role.', samples: report ? (['guarantee', 'best-effort'] as const).map((role) => ({ labels: { role }, value: vms.filter((v) => v.role === role).length })) : [] },
+      { name: 'daqs_port_nominal_capacity_bits_per_second', type: 'gauge', help: 'Port capacity from configuration or link speed.', samples: report ? [{ labels: {}, value: report.port.nominalCapacityBps }] : [] },
+      { name: 'daqs_port_learned_capacity_bits_per_second', type: 'gauge', help: 'Port capacity learned from observed saturated throughput.', samples: report ? [{ labels: {}, value: report.port.learnedCapacityBps }] : [] },
+      { name: 'daqs_port_used_bits_per_second', type: 'gauge', help: 'Sum of the measured TX rates of all VMs on the port in the last tick.', samples: report ? [{ labels: {}, value: report.port.usedBps }] : [] },
+    );
+    return out + renderFamilies(families);
   }
-
-  private infoLabelsFor(vm: VmTickReport): VmSeriesState['infoLabels'] {
-    return { vm: vm.id, role: vm.role, guarantee_source: vm.slaSource.guaranteeBps, max_source: vm.slaSource.maxBps, weight_source: vm.slaSource.weight };
-  }
-
-  private removeVm(id: VmId): void {
-    const state = this.vmState.get(id);
-    if (!state) return;
-    for (const name of VM_GAUGE_NAMES) this.vmGauges[name].remove({ vm: id });
-    this.vmInfo.remove(state.infoLabels);
-    this.vmTxBytes.remove({ vm: id });
-    for (const code of state.errorCodes) this.agentErrors.remove({ vm: id, code });
-    this.vmState.delete(id);
-  }
-}
-
-function setOrRemove(gauge: Gauge<'vm'>, labels: { vm: string }, value: number | null): void {
-  if (value === null || !Number.isFinite(value)) gauge.remove(labels);
-  else gauge.set(labels, value);
-}
-
-function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }

