@@ -3,9 +3,11 @@
  * checked by one rule wherever it is written. Messages are phrased to follow the value:
  * `vms.web1.guarantee: "10gbitt" is not a rate: ...`.
  */
-import { isIP } from 'node:net';
 import { z } from 'zod';
+import { isLoopbackHost, parseListenAddress, type ListenAddress } from '../server/address.ts';
 import { parseRateBps, RateParseError } from '../units/rate.ts';
+
+export type { ListenAddress };
 
 /** A rate written as "10gbit", "500mbit", "1.5G" (tc units) or a number of bits/s; parsed to bits/s. */
 export function rateBpsField(opts: { allowZero: boolean }) {
@@ -53,38 +55,22 @@ export const weightField = z
   .number({ error: 'must be a number greater than 0 (e.g. 1, 2, 0.5)' })
   .refine((n) => Number.isFinite(n) && n > 0, { message: 'must be greater than 0 (a weight is a relative share, e.g. 1 or 2)' });
 
-/** Where a server listens: TCP on a host and port, or a unix socket path. */
-export type ListenAddress =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'unix'; readonly path: string };
-
-/** Parses "127.0.0.1:9310", "[::1]:9310", "localhost:9310" or "/run/daqs/status.sock"; null when malformed. */
-export function parseListenAddress(text: string): ListenAddress | null {
-  if (text.startsWith('/')) return { kind: 'unix', path: text };
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]\s]+)):([0-9]{1,5})$/.exec(text);
-  if (!m) return null;
-  const host = m[1] ?? m[2] ?? '';
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) return null;
-  if (m[1] !== undefined && isIP(host) !== 6) return null;
-  return { kind: 'tcp', host, port };
-}
-
 /** Whether only this machine can reach the address (unix socket, 127.0.0.0/8, ::1, localhost). */
 export function isLoopback(addr: ListenAddress): boolean {
-  if (addr.kind === 'unix') return true;
-  return addr.host === 'localhost' || addr.host === '::1' || (isIP(addr.host) === 4 && addr.host.startsWith('127.'));
+  return addr.kind === 'unix' || isLoopbackHost(addr.host);
 }
 
 /** A listen address string, parsed. */
 export const listenField = z
   .string({ error: 'must be a listen address string: "HOST:PORT" or an absolute unix socket path' })
-  .transform((text, ctx) => {
-    const addr = parseListenAddress(text);
-    if (!addr) {
-      ctx.addIssue({ code: 'custom', input: text, message: 'is not a listen address: write "HOST:PORT" (e.g. "127.0.0.1:9310", "[::1]:9310") or an absolute unix socket path' });
+  .transform((text, ctx): ListenAddress => {
+    // The server's parser, so the config accepts exactly what the server can listen on.
+    try {
+      return parseListenAddress(text);
+    } catch (e) {
+      const reason = (e as Error).message.replace(/^invalid listen address .*?: /, '');
+      ctx.addIssue({ code: 'custom', input: text, message: `is not a listen address: ${reason}, or an absolute unix socket path` });
       return z.NEVER;
     }
-    return addr;
   });
 

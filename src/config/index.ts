@@ -2,7 +2,7 @@
 export { checkAdmission, type GuaranteeClaim } from './admission.ts';
 export { resolvePortCapacity, type CapacityDeps, type CapacitySource, type PortCapacity } from './capacity.ts';
 export { ConfigError, formatIssue, type ConfigErrorCode, type ConfigIssue } from './errors.ts';
-export { isLoopback, parseListenAddress, type ListenAddress } from './fields.ts';
+export { isLoopback, type ListenAddress } from './fields.ts';
 export { configJsonSchema } from './json-schema.ts';
 export { LinkSpeedError, readLinkSpeedBps, SYSFS_NET } from './link-speed.ts';
 export { completeConfig, defaultCapacityDeps, loadConfig, parseConfigText, type LoadedConfig } from './load.ts';
