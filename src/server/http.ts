@@ -86,6 +86,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         return sendJson(res, 200, { lastSeq: hub.cursors().eventSeq, events: items.map((e) => ({ seq: e.seq, ...e.item })) });
       }
       case '/api/events/stream':
+        // A HEAD must not become a viewer that never ends.
+        if (req.method === 'HEAD') {
+          res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store' });
+          res.end();
+          return;
+        }
         return streams.open(req, res, url.searchParams);
       case '/healthz': {
         const s = hub.status();

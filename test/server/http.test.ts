@@ -196,6 +196,9 @@ describe('the JSON API', () => {
     const nf = await fetch(`${server.url}/nope`);
     expect(nf.status).toBe(404);
     expect(await nf.json()).toMatchObject({ code: 'E_NOT_FOUND' });
+    const head = await fetch(`${server.url}/api/events/stream`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(server.viewers()).toEqual([]);
     const post = await fetch(`${server.url}/api/status`, { method: 'POST' });
     expect(post.status).toBe(405);
     expect(await post.json()).toMatchObject({ code: 'E_METHOD' });

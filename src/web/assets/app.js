@@ -154,7 +154,7 @@
       legend: { show: false },
       cursor: { drag: { x: false, y: false }, points: { size: 6 } },
       scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, max > 0 ? max * 1.12 : 1e6] } },
-      axes: [{ ...axis, space: 70, values: formatTimeAxis }, { ...axis, size: 50, values: (_u, vals) => vals.map(formatAxisRate) }],
+      axes: [{ ...axis, space: 55, values: formatTimeAxis }, { ...axis, size: 50, values: (_u, vals) => vals.map(formatAxisRate) }],
       series: [{}, ...series],
     };
   }
