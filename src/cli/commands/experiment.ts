@@ -143,11 +143,17 @@ export async function run(args: string[]): Promise<number> {
   const o = a.options;
   const dir = a.outDir ?? defaultOutDir(o.scenario);
   const abort = new AbortController();
-  let interrupts = 0;
+  let firstInterruptMs: number | null = null;
   const onSignal = (): void => {
-    interrupts += 1;
-    // First Ctrl-C: stop cleanly (host taken down). Second: the user insists.
-    if (interrupts > 1) process.exit(130);
+    const nowMs = Date.now();
+    // First Ctrl-C: stop cleanly (host taken down). A second one a moment later: the user
+    // insists. Repeats within a second are the same keypress reaching us twice (a wrapper
+    // such as `timeout` or npm forwarding the signal to its process group), not insistence.
+    if (firstInterruptMs !== null) {
+      if (nowMs - firstInterruptMs > 1000) process.exit(130);
+      return;
+    }
+    firstInterruptMs = nowMs;
     console.error('\ninterrupted: stopping traffic and taking the emulated host down (Ctrl-C again to force)...');
     abort.abort();
   };
