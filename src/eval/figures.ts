@@ -210,6 +210,6 @@ export function renderTimeseriesSvg(r: ExperimentResult): string {
     if (t > maxT) continue;
     out.push(text(x(t), axisY + 14, tickLabel(t), { 'text-anchor': 'middle', 'font-size': 12 }));
   }
-  out.push(text(m.left + plotW / 2, axisY + 36, 'Time since the policy started (s)', { 'text-anchor': 'middle', 'font-size': 13 }));
+  out.push(text(m.left + plotW / 2, axisY + 36, "Time since this policy's run began (s), policy set-up included", { 'text-anchor': 'middle', 'font-size': 13 }));
   return svgDocument(width, height, out);
 }

@@ -72,7 +72,7 @@ describe('time series figure', () => {
     for (const name of POLICIES) expect(texts.some((t) => t.startsWith(`${name} — min attainment`))).toBe(true);
   });
   it('labels time and rate axes and marks each phase', () => {
-    expect(texts).toContain('Time since the policy started (s)');
+    expect(texts).toContain("Time since this policy's run began (s), policy set-up included");
     expect(texts).toContain('Gbit/s');
     expect(texts).toEqual(expect.arrayContaining(['0 BE', '1 BE', '2 BE', '3 BE']));
   });
