@@ -55,8 +55,9 @@ export class AgentVmEndpoint implements VmEndpoint {
     try {
       await this.tc.applyCap(iface, capBps, signal);
     } catch (e) {
-      // The interface may have been renamed or re-created: look it up again next time.
+      // The interface may have been renamed or re-created: ask the guest again next time.
       this.ifaceNameCache = null;
+      this.ifaceStale = true;
       throw e;
     }
   }
@@ -73,9 +74,15 @@ export class AgentVmEndpoint implements VmEndpoint {
   }
 
   private ifaceNameCache: string | null = null;
+  private ifaceStale = false;
 
+  // The VF's name in the guest, from the last statistics query when there was one.
   private async ifaceName(signal?: AbortSignal): Promise<string> {
-    if (this.ifaceNameCache === null) this.ifaceNameCache = (this.stats.iface ?? (await this.stats.findInterface(signal))).name;
+    if (this.ifaceNameCache === null) {
+      const known = this.ifaceStale ? null : this.stats.iface;
+      this.ifaceNameCache = (known ?? (await this.stats.findInterface(signal))).name;
+      this.ifaceStale = false;
+    }
     return this.ifaceNameCache;
   }
 }

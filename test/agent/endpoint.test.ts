@@ -59,3 +59,25 @@ describe('AgentVmEndpoint over a fake guest', () => {
     expect((await ep.readCap()).capBps).toBeNull();
   });
 });
+
+describe('AgentVmEndpoint when the VF is renamed in the guest', () => {
+  it('finds the interface again by MAC after a failed apply', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'agep-'));
+    const guest = new FakeGuest([{ name: 'eth0', mac: '52:54:00:00:00:01', txBytes: 0n }]);
+    const agent = await startFakeAgent(join(dir, 'qga'), guest.handler);
+    const ep = new AgentVmEndpoint({ id: 'vm1', agent: new QgaClient({ socketPath: agent.socketPath, vm: 'vm1', defaultTimeoutMs: 3000 }), iface: { mac: '52:54:00:00:00:01' }, tc: { timeoutMs: 5000 } });
+    try {
+      await ep.applyCap(100e6);
+      const vf = guest.interfaces[0];
+      if (!vf) throw new Error('no interface');
+      vf.name = 'ens3';
+      await expect(ep.applyCap(200e6)).rejects.toMatchObject({ code: 'E_EXEC_FAILED', message: expect.stringMatching(/Cannot find device "eth0"/) });
+      await ep.applyCap(200e6);
+      expect(guest.capOf('ens3')).toBe(200e6);
+    } finally {
+      await ep.close();
+      await agent.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
