@@ -23,6 +23,8 @@ export class UsageError extends Error {
 
 // One line per subcommand; the module is imported only when that command runs.
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  run: () => import('./commands/run.ts'),
+  plan: () => import('./commands/plan.ts'),
   schema: () => import('./commands/schema.ts'),
   status: () => import('./commands/status.ts'),
   experiment: () => import('./commands/experiment.ts'),

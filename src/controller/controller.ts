@@ -45,6 +45,11 @@ export interface ControllerOptions {
   readonly onStart?: StartMode;
   /** Leave caps in place on stop(); default false (lift the caps daqs set). */
   readonly keepCaps?: boolean;
+  /**
+   * Bound on one cap change (a tc exec through the agent: tens to hundreds of ms under load);
+   * default max(1000, 5 × tickMs). Applies run beside the ticks, so a slow one never delays them.
+   */
+  readonly applyTimeoutMs?: number;
   /** Caps that differ from the one in force by at most this fraction are not re-applied; default 0.005 (below one paper step). */
   readonly reconcileThresholdFrac?: number;
   /** A Guarantee VM meets its SLA at or above this × min(guarantee, demand); default 0.95. */
@@ -75,6 +80,8 @@ interface VmState {
   capKnown: boolean;
   reachable: boolean | null;
   guaranteeMet: boolean | null;
+  /** A cap change still in flight: no new one is started for this VM until it settles. */
+  applying: Promise<void> | null;
 }
 
 type Observation =
@@ -92,6 +99,9 @@ export class Controller {
   readonly #listVms: ControllerOptions['listVms'];
   readonly #concurrency: number;
   readonly #perVmTimeoutMs: number | null;
+  readonly #applyTimeoutMs: number | null;
+  // Cap changes that finished after their tick's grace time, reported with the next tick.
+  #lateActions: ReconcileAction[] = [];
   readonly #onStart: StartMode;
   readonly #keepCaps: boolean;
   readonly #thresholdFrac: number;
@@ -115,6 +125,7 @@ export class Controller {
     this.#listVms = opts.listVms;
     this.#concurrency = Math.floor(checkPositive('concurrency', opts.concurrency ?? 32));
     this.#perVmTimeoutMs = opts.perVmTimeoutMs === undefined ? null : checkPositive('perVmTimeoutMs', opts.perVmTimeoutMs);
+    this.#applyTimeoutMs = opts.applyTimeoutMs === undefined ? null : checkPositive('applyTimeoutMs', opts.applyTimeoutMs);
     this.#onStart = opts.onStart ?? 'adopt';
     this.#keepCaps = opts.keepCaps ?? false;
     this.#thresholdFrac = opts.reconcileThresholdFrac ?? 0.005;
@@ -185,6 +196,8 @@ export class Controller {
       await running.loop;
     }
     if (this.#inTick) await this.#inTick.catch(() => undefined);
+    // A change still in flight would race the lift below.
+    await Promise.all([...this.#vms.values()].map((st) => st.applying));
     const lift = opts.liftCaps ?? !this.#keepCaps;
     if (!lift) return { lifted: [], failed: [] };
     const capped = [...this.#known.values()].filter((vm) => this.#vms.get(vm.id)?.capBps != null);
@@ -245,7 +258,8 @@ export class Controller {
     }
 
     const actions = await this.#reconcile(entries, observations, decision);
-    const vms = entries.map((vm, i) => this.#vmReport(vm, inputs[i]!, observations[i]!, decision, atEpochMs));
+    const byId = new Map(decision.vms.map((d) => [d.id, d]));
+    const vms = entries.map((vm, i) => this.#vmReport(vm, inputs[i]!, observations[i]!, byId.get(vm.id)?.demandBps ?? null, atEpochMs));
     const durationMs = this.#clock.nowMs() - startedMs;
     const overran = durationMs > this.#tickMs;
     if (overran) this.#log.warn({ tick, durationMs, tickMs: this.#tickMs }, 'tick overran its period; the next one starts when it ends');
@@ -287,7 +301,7 @@ export class Controller {
     }
     for (const vm of next.values()) {
       if (!this.#known.has(vm.id)) {
-        this.#vms.set(vm.id, { sample: null, capBps: null, capKnown: false, reachable: null, guaranteeMet: null });
+        this.#vms.set(vm.id, { sample: null, capBps: null, capKnown: false, reachable: null, guaranteeMet: null, applying: null });
         this.#emit({ atEpochMs, kind: 'vm-appeared', vm: vm.id, message: `${vm.id} appeared (${isGuarantee(vm.sla) ? `guarantee ${vm.sla.guaranteeBps} bit/s` : 'best effort'})` });
       }
     }
@@ -329,32 +343,49 @@ export class Controller {
 
   async #reconcile(entries: readonly ControlledVm[], observations: readonly Observation[], decision: PolicyDecision<unknown>): Promise<ReconcileAction[]> {
     const wanted = new Map(decision.vms.map((d) => [d.id, d.capBps]));
-    // Only VMs that answered this tick: a stalled agent would only stall the apply too.
+    // Only VMs that answered this tick (a stalled agent would only stall the apply too), and
+    // none whose previous change is still running.
     const todo = entries.filter((vm, i) => {
       const st = this.#vms.get(vm.id)!;
       const want = wanted.get(vm.id);
-      return observations[i]!.ok && st.capKnown && want !== undefined && capChanged(st.capBps, want, this.#thresholdFrac);
+      return observations[i]!.ok && st.capKnown && st.applying === null && want !== undefined && capChanged(st.capBps, want, this.#thresholdFrac);
     });
-    return mapBounded(todo, this.#concurrency, async (vm) => {
+    const done: ReconcileAction[] = this.#lateActions;
+    this.#lateActions = [];
+    let inTick = true;
+    const applies = todo.map((vm) => {
       const st = this.#vms.get(vm.id)!;
       const fromBps = st.capBps;
       const toBps = wanted.get(vm.id)!;
-      try {
-        await withTimeout(vm.id, 'applyCap', this.#timeoutMs(), (signal) => vm.endpoint.applyCap(toBps, signal));
-        st.capBps = toBps;
-        return { vm: vm.id, fromBps, toBps, ok: true };
-      } catch (err) {
-        // The difference stays, so the next tick retries it.
-        this.#log.warn({ vm: vm.id, op: 'applyCap', code: errorCode(err), err }, 'applying cap failed; retrying next tick');
-        return { vm: vm.id, fromBps, toBps, ok: false };
-      }
+      const applying = withTimeout(vm.id, 'applyCap', this.#applyTimeoutMs ?? Math.max(1000, 5 * this.#tickMs), (signal) => vm.endpoint.applyCap(toBps, signal)).then(
+        () => {
+          st.capBps = toBps;
+          return { vm: vm.id, fromBps, toBps, ok: true };
+        },
+        (err: unknown) => {
+          // The difference stays, so a later tick retries it.
+          this.#log.warn({ vm: vm.id, op: 'applyCap', code: errorCode(err), err }, 'applying cap failed; retrying next tick');
+          return { vm: vm.id, fromBps, toBps, ok: false };
+        },
+      ).then((action) => {
+        st.applying = null;
+        (inTick ? done : this.#lateActions).push(action);
+      });
+      st.applying = applying;
+      return applying;
     });
+    // Wait for the changes a little (most take a few tens of ms), but never a whole tick: the
+    // next observation must not wait for a slow guest's tc.
+    const graceMs = this.#timeoutMs();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(applies), new Promise<void>((resolve) => { timer = setTimeout(resolve, graceMs); })]);
+    clearTimeout(timer);
+    inTick = false;
+    return done;
   }
 
-  #vmReport(vm: ControlledVm, input: PolicyVmInput, obs: Observation, decision: PolicyDecision<unknown>, atEpochMs: number): VmTickReport {
+  #vmReport(vm: ControlledVm, input: PolicyVmInput, obs: Observation, demandBps: number | null, atEpochMs: number): VmTickReport {
     const st = this.#vms.get(vm.id)!;
-    const d = decision.vms.find((x) => x.id === vm.id);
-    const demandBps = d?.demandBps ?? null;
     let guaranteeMet: boolean | null = null;
     if (isGuarantee(vm.sla) && input.rateBps !== null) {
       const targetBps = Math.min(vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
