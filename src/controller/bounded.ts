@@ -23,13 +23,14 @@ export async function mapBounded<T, R>(items: readonly T[], concurrency: number,
  */
 export function withTimeout<T>(vm: string, op: string, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, parent?: AbortSignal): Promise<T> {
   const ac = new AbortController();
-  const timeoutErr = new VmTimeoutError(vm, op, timeoutMs);
   return new Promise<T>((resolve, reject) => {
     const onParentAbort = (): void => {
       ac.abort(parent?.reason);
       reject(parent?.reason);
     };
     const timer = setTimeout(() => {
+      // Built only when it fires: an Error captures a stack, too dear for every call.
+      const timeoutErr = new VmTimeoutError(vm, op, timeoutMs);
       ac.abort(timeoutErr);
       reject(timeoutErr);
     }, timeoutMs);

@@ -41,7 +41,7 @@ export interface DaqsOptions {
   readonly minCapacityFrac: number;
   /** A cap change smaller than this fraction of the cap in force is not made (hysteresis). */
   readonly holdFrac: number;
-  /** Smallest cap ever set, as a fraction of nominal capacity (tc cannot shape to zero). */
+  /** Smallest cap set, as a fraction of nominal capacity (tc cannot shape to zero); lowered when many VMs share little. */
   readonly minCapFrac: number;
 }
 
@@ -78,6 +78,8 @@ export interface DaqsGuaranteeState {
 export interface DaqsState {
   /** null until the first tick: then the nominal capacity. */
   readonly capacityBps: number | null;
+  /** Most the port has been seen to carry (sum of rates in one tick); null before any sample. */
+  readonly provenBps: number | null;
   readonly guarantees: Readonly<Record<VmId, DaqsGuaranteeState>>;
   readonly lastRateBps: Readonly<Record<VmId, number>>;
 }
@@ -91,7 +93,7 @@ export function daqsPolicy(options: Partial<DaqsOptions> = {}): Policy<DaqsState
   if (o.probeUpFactor < 1) throw new PolicyConfigError(`daqs option probeUpFactor=${o.probeUpFactor}: must be >= 1`);
   return {
     name: 'daqs',
-    initState: () => ({ capacityBps: null, guarantees: {}, lastRateBps: {} }),
+    initState: () => ({ capacityBps: null, provenBps: null, guarantees: {}, lastRateBps: {} }),
     decide: (input, state) => decideDaqs(o, input, state),
   };
 }
@@ -148,7 +150,18 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // Probe upward only when no guarantee could pay for an overestimate: no Guarantee VM is
   // contended. (A contended one that is greedy raises the estimate itself, by taking spare.)
   const atRisk = Object.values(guarantees).some((g) => g.mode === 'contended');
-  if (!atRisk && portFull && totalDeficitBps === 0) capacityBps = Math.min(nominalBps, capacityBps * (1 + o.capacityProbeFrac));
+  // "Full" counts the headroom kept free for Guarantee VMs as used: it is not on offer.
+  const unusedReservedBps = input.vms.reduce((acc, vm) => {
+    const g = guarantees[vm.id];
+    return g ? acc + Math.max(0, g.reservedBps - (lastRateBps[vm.id] ?? 0)) : acc;
+  }, 0);
+  const committedFull = sumRateBps + unusedReservedBps >= capacityBps * (1 - o.saturationSlackFrac);
+  // Never probe more than one step above the most the port has ever been seen to carry (a
+  // physical lower bound on its capacity): an overestimate is paid by demand-limited Guarantee VMs.
+  const provenBps = Math.min(nominalBps, Math.max(state.provenBps ?? 0, sumRateBps));
+  if (!atRisk && committedFull && totalDeficitBps === 0) {
+    capacityBps = Math.max(capacityBps, Math.min(nominalBps, capacityBps * (1 + o.capacityProbeFrac), provenBps * (1 + o.capacityProbeFrac)));
+  }
   capacityBps = Math.max(capacityBps, nominalBps * o.minCapacityFrac);
 
   const reservedBps = Object.values(guarantees).reduce((a, g) => a + g.reservedBps, 0);
@@ -163,7 +176,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     const b = beCaps.get(vm.id)!;
     return { id: vm.id, capBps: b.capBps, demandBps: b.demandBps, reservedBps: null };
   });
-  return { vms, learnedCapacityBps: capacityBps, state: { capacityBps, guarantees, lastRateBps } };
+  return { vms, learnedCapacityBps: capacityBps, state: { capacityBps, provenBps, guarantees, lastRateBps } };
 }
 
 interface GuaranteeStep {
@@ -198,10 +211,13 @@ function stepGuarantee(o: DaqsOptions, vm: PolicyVmInput, prev: DaqsGuaranteeSta
   if (g.deficitTicks === 0) {
     return { next: { ...g, deficitTicks: 1, rateAtDeficitStartBps: rate, loweredBps: 0, demandBps: guarBps }, deficitBps: fell ? 0 : guarBps - rate, giveBackBps: 0 };
   }
-  const rose = rate >= g.rateAtDeficitStartBps + slackBps;
+  // Still climbing since the last tick (TCP growing into the room it was given)?
+  const rose = rate >= (prevRateBps ?? g.rateAtDeficitStartBps) + slackBps;
   if (!rose && !portFull) {
     // Its reservation was in force, the port had room, and it did not take it: it wants less.
-    return { next: demand(rate), deficitBps: 0, giveBackBps: g.loweredBps };
+    // Give back half of what the episode took: the port may also really carry less (probing
+    // and observed saturation recover the rest without risking the guarantee).
+    return { next: demand(rate), deficitBps: 0, giveBackBps: g.loweredBps / 2 };
   }
   return { next: { ...g, deficitTicks: g.deficitTicks + 1, demandBps: guarBps }, deficitBps: fell ? 0 : guarBps - rate, giveBackBps: 0 };
 }
@@ -243,13 +259,15 @@ function allocateBestEffort(o: DaqsOptions, input: PolicyInput, budgetBps: numbe
     const equalShareBps = (freeBps * weightOf(a.vm)) / totalWeight;
     return { demandBps: held ? Math.min(a.vm.sla.maxBps ?? Infinity, Math.max(a.fillDemandBps, equalShareBps)) : a.fillDemandBps, weight: weightOf(a.vm) };
   });
-  const first = fillWithFloor(freeBps, claims, minCapBps);
+  // The floor never takes more than half the budget, however many VMs share it.
+  const floorBps = Math.max(1e3, Math.min(minCapBps, freeBps / (2 * Math.max(1, adjustable.length))));
+  const first = fillWithFloor(freeBps, claims, floorBps);
   const spareBps = freeBps - first.reduce((a, b) => a + b, 0);
   // What nobody claims is spread by weight too, so every VM can grow into it (work-conserving).
   const extra = spareBps > 0 ? waterFill(spareBps, adjustable.map((a, i) => ({ demandBps: Math.max(0, (a.vm.sla.maxBps ?? Infinity) - first[i]!), weight: weightOf(a.vm) }))) : first.map(() => 0);
   const computed = adjustable.map((a, i) => {
     const raw = first[i]! + extra[i]!;
-    return a.vm.sla.maxBps === null ? raw : Math.min(raw, Math.max(a.vm.sla.maxBps, minCapBps));
+    return a.vm.sla.maxBps === null ? raw : Math.min(raw, Math.max(a.vm.sla.maxBps, floorBps));
   });
   // Hysteresis: keep the cap in force when the change is small, unless the sum would then
   // exceed the budget (a guarantee could pay for it).
