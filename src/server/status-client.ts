@@ -1,9 +1,9 @@
 /**
- * Reads /api/status from a running daemon, over TCP or its unix socket. node:http rather than
+ * Reads /api/status (or any endpoint) from a running daemon, over TCP or its unix socket. node:http rather than
  * fetch: fetch cannot reach a unix socket and hides the connect error under "fetch failed".
  */
 import { request } from 'node:http';
-import { describeAddress, parseListenAddress, type ListenAddress } from './address.ts';
+import { describeAddress, parseListenAddress } from './address.ts';
 import type { StatusSnapshot } from './hub.ts';
 
 /** Error reaching the daemon; the message says how to start one or where to point. */
@@ -20,7 +20,7 @@ export type StatusResponse = StatusSnapshot & { readonly server?: { readonly url
 /** Fetches the status snapshot from `address` ("127.0.0.1:9310" or a unix socket path). */
 export async function fetchStatus(address: string, timeoutMs = 3000): Promise<StatusResponse> {
   const addr = parseListenAddress(address);
-  const body = await get(addr, '/api/status', timeoutMs);
+  const body = await fetchFromDaemon(address, '/api/status', timeoutMs);
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -34,11 +34,13 @@ export async function fetchStatus(address: string, timeoutMs = 3000): Promise<St
   return s as StatusResponse;
 }
 
-function get(addr: ListenAddress, path: string, timeoutMs: number): Promise<string> {
+/** GETs `path` (e.g. "/metrics") from the daemon at `address`, TCP or unix socket; rejects with StatusClientError. */
+export function fetchFromDaemon(address: string, path: string, timeoutMs = 3000): Promise<string> {
+  const addr = parseListenAddress(address);
   const where = describeAddress(addr);
   return new Promise((resolve, reject) => {
     const target = addr.kind === 'unix' ? { socketPath: addr.path } : { host: addr.host, port: addr.port };
-    const req = request({ ...target, path, method: 'GET', headers: { accept: 'application/json' }, timeout: timeoutMs }, (res) => {
+    const req = request({ ...target, path, method: 'GET', headers: { accept: '*/*' }, timeout: timeoutMs }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));

@@ -42,6 +42,7 @@
 
   function formatRate(bps) {
     if (bps === null || bps === undefined || !Number.isFinite(bps)) return '–';
+    if (bps === 0) return '0 bit/s';
     const abs = Math.abs(bps);
     const [div, unit] = abs >= 1e9 ? [1e9, 'Gbit/s'] : abs >= 1e6 ? [1e6, 'Mbit/s'] : abs >= 1e3 ? [1e3, 'kbit/s'] : [1, 'bit/s'];
     const v = bps / div;
