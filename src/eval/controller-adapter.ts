@@ -1,36 +1,59 @@
 /**
  * Where the experiment harness meets the control loop: `paper` (the reference algorithm) and
  * `daqs` (ours) run the real controller against the emulated host, measuring through qemu-ga
- * and enforcing with tc inside the emulated guests.
- *
- * NOT WIRED YET: the lead connects this to src/controller. What start() must do:
- *  - build one VmEndpoint per testbed VM over its real qemu-ga (testbed.vms[i].agentSocket,
- *    interface testbed.vms[i].iface, namespace testbed.vms[i].netns), so the loop measures
- *    through the agent and enforces caps with tc in the guest, as in production;
- *  - SLAs: `slas` are the Guarantee VMs (emulated bits/s); every other VM is Best-Effort;
- *  - port capacity testbed.capacityBps; tick 200 ms; policy `name` ('paper' or 'daqs');
- *  - resolve once the loop runs; stop() ends the loop and removes every cap it installed
- *    (safe to repeat), so the next policy starts from a clean host.
+ * and enforcing with tc inside the emulated guests, exactly as `daqs run` does.
  */
+import { endpointForTestbedVm } from '../agent/endpoint.ts';
+import type { Sla } from '../core/types.ts';
+import { Controller, type ControlledVm } from '../controller/index.ts';
+import { createPolicy } from '../policy/index.ts';
+import { systemClock } from '../telemetry/clock.ts';
+import type { Logger } from '../util/log.ts';
 import type { ControlledPolicy } from './policies.ts';
 
 /** The controller-backed policies. */
 export type ControllerPolicyName = 'paper' | 'daqs';
 
-/** Raised while the controller is not connected to the harness; `code` is stable. */
-export class NotWiredError extends Error {
-  readonly code = 'E_NOT_WIRED';
-  constructor(name: ControllerPolicyName) {
-    super(`policy ${name}: the controller is not wired into the experiment harness yet (src/eval/controller-adapter.ts); run with --policies baseline,static,oracle meanwhile`);
-    this.name = 'NotWiredError';
-  }
-}
+/** Agent request bound in experiments, as the daemon's default (agent.timeoutMs). */
+const AGENT_TIMEOUT_MS = 150;
 
-/** The controller-backed policy `name`; its start() fails with E_NOT_WIRED until wired. */
-export function controllerPolicy(name: ControllerPolicyName): ControlledPolicy {
+/** The controller-backed policy `name`: a real Controller over the testbed's agents. */
+export function controllerPolicy(name: ControllerPolicyName, logger?: Logger): ControlledPolicy {
   return {
-    start() {
-      return Promise.reject(new NotWiredError(name));
+    async start(testbed, slas) {
+      const guaranteeOf = new Map(slas.map((s) => [s.vmIndex, s.guaranteeBps]));
+      const vms: ControlledVm[] = testbed.vms.map((vm) => {
+        const sla: Sla = { guaranteeBps: guaranteeOf.get(vm.index) ?? 0, maxBps: null, weight: 1 };
+        return {
+          id: vm.id,
+          sla,
+          slaSource: { guaranteeBps: 'config', maxBps: 'default', weight: 'default' },
+          endpoint: endpointForTestbedVm(vm, { client: { defaultTimeoutMs: AGENT_TIMEOUT_MS }, statsTimeoutMs: AGENT_TIMEOUT_MS, ...(logger ? { logger } : {}) }),
+        };
+      });
+      const controller = new Controller({
+        policy: createPolicy(name),
+        capacityBps: testbed.capacityBps,
+        tickMs: 200,
+        clock: systemClock,
+        listVms: () => vms,
+        perVmTimeoutMs: AGENT_TIMEOUT_MS,
+        // A previous policy's run must not leave a cap this one adopts.
+        onStart: 'reset',
+        ...(logger ? { logger } : {}),
+      });
+      controller.start();
+      let stopped: Promise<void> | null = null;
+      return {
+        stop: () => {
+          stopped ??= (async () => {
+            const r = await controller.stop({ liftCaps: true });
+            await Promise.all(vms.map((vm) => vm.endpoint.close()));
+            if (r.failed.length > 0) throw new Error(`policy ${name}: could not lift the caps on ${r.failed.join(', ')}`);
+          })();
+          return stopped;
+        },
+      };
     },
   };
 }
