@@ -153,3 +153,23 @@ describe('the live stream', () => {
     await healthy.waitFor((m) => m.event === 'status' && (JSON.parse(m.data) as StatusSnapshot).latest?.tick === lastTick);
   });
 });
+
+describe('a viewer that fell behind the rings', () => {
+  it('is told to resync instead of being fed a gap', async () => {
+    const hub = new ObservationHub({ metrics: new DaqsMetrics({ processMetrics: false }), maxEvents: 5 });
+    for (let i = 0; i < 20; i++) hub.publishEvent({ atEpochMs: i, kind: 'drift-detected', vm: 'a', message: `drift ${i}` });
+    const server = await startServer({ address: '127.0.0.1:0', hub, stream: { pollIntervalMs: 20 } });
+    const sse = openSse(`${server.url}/api/events/stream?events=2&history=0`);
+    try {
+      await sse.waitFor((m) => m.event === 'resync');
+      expect(sse.messages.filter((m) => m.event === 'daemon-event')).toEqual([]);
+      // After the resync it continues from the newest event.
+      hub.publishEvent({ atEpochMs: 99, kind: 'config-reloaded', message: 'next' });
+      const next = await sse.waitFor((m) => m.event === 'daemon-event');
+      expect(JSON.parse(next.data)).toMatchObject({ seq: 21, kind: 'config-reloaded' });
+    } finally {
+      sse.close();
+      await server.close();
+    }
+  });
+});
