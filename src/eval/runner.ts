@@ -46,6 +46,10 @@ export interface RunnerDeps {
   readonly signal?: AbortSignal;
   readonly log?: Logger;
   readonly now?: NowMs;
+  /** Opens the fast counter path (default: /proc of the switch namespace); a rejection falls back to the testbed's reader. */
+  readonly openCounters?: (tb: Testbed) => Promise<ClosableCounterSource>;
+  /** Pause between policy runs and contention phases; default SETTLE_MS. */
+  readonly settleMs?: number;
 }
 
 // Pause between policy runs and contention phases so queues drain and rates fall to zero.
@@ -163,7 +167,7 @@ async function runContention(c: Ctx, policy: ControlledPolicy, rec: Recorder): P
       await running.stop();
     }
     rec.setStep('settling');
-    await wait(c, SETTLE_MS);
+    await wait(c, c.deps.settleMs ?? SETTLE_MS);
   }
 }
 
@@ -193,7 +197,7 @@ async function runAdaptability(c: Ctx, policy: ControlledPolicy, rec: Recorder):
     await running.stop();
   }
   rec.setStep('settling');
-  await wait(c, SETTLE_MS);
+  await wait(c, c.deps.settleMs ?? SETTLE_MS);
 }
 
 /** Baseline first (everything is judged against it), then the others in the order given. */
@@ -234,7 +238,7 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
   let fast: ClosableCounterSource | null = null;
   let counterSource = 'proc-net-dev';
   try {
-    fast = await openFastCounters(tb);
+    fast = await (deps.openCounters ?? openFastCounters)(tb);
   } catch (e) {
     // Still correct, only coarser in time: say so in the log and in the result.
     counterSource = 'ip-link';
