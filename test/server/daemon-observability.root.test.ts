@@ -151,9 +151,9 @@ describe('daqs run serves metrics, status and the live view (emulated host)', ()
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`http://${metricsAddr}/`);
-      await page.waitForFunction((n) => document.querySelectorAll('[data-vm]').length === n, tb.vms.length, { timeout: 15_000 });
+      await page.waitForFunction((n) => document.querySelectorAll('[data-vm]').length === n, tb.vms.length, { timeout: 30_000 });
       const tick = await page.locator('#fact-tick').textContent();
-      await page.waitForFunction((t) => document.querySelector('#fact-tick')?.textContent !== t, tick, { timeout: 10_000 });
+      await page.waitForFunction((t) => document.querySelector('#fact-tick')?.textContent !== t, tick, { timeout: 30_000 });
       // Let the charts gather a few points of the traffic before the picture.
       await sleep(4000);
       mkdirSync(dirname(SCREENSHOT), { recursive: true });

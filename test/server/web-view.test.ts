@@ -66,11 +66,11 @@ describe('the live web view in headless Chromium', () => {
     const tickCell = page.locator('#fact-tick');
     const firstRate = await rateCell.textContent();
     const firstTick = await tickCell.textContent();
-    await page.waitForFunction(([r, t]) => document.querySelector('[data-vm="vm-guar"] [data-field="rate"]')?.textContent !== r && document.querySelector('#fact-tick')?.textContent !== t, [firstRate, firstTick] as const, { timeout: 10_000 });
+    await page.waitForFunction(([r, t]) => document.querySelector('[data-vm="vm-guar"] [data-field="rate"]')?.textContent !== r && document.querySelector('#fact-tick')?.textContent !== t, [firstRate, firstTick] as const, { timeout: 30_000 });
 
     // A new event reaches the list by itself.
     hub.publishEvent({ atEpochMs: Date.now(), kind: 'drift-detected', vm: 'vm-be1', message: 'found htb rate 300Mbit, expected 416Mbit; re-applied' });
-    await page.waitForFunction(() => document.querySelector('#events li')?.getAttribute('data-kind') === 'drift-detected', undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('#events li')?.getAttribute('data-kind') === 'drift-detected', undefined, { timeout: 30_000 });
     const kinds = await page.locator('#events li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind')));
     expect(kinds).toEqual(expect.arrayContaining(['vm-appeared', 'guarantee-violated', 'agent-unreachable', 'agent-recovered', 'config-reloaded']));
 
