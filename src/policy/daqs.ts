@@ -50,7 +50,7 @@ export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
   nearCapFrac: 0.1,
   probeUpFactor: 1.5,
   growthFrac: 0.1,
-  headroomFrac: 0.1,
+  headroomFrac: 0.05,
   headroomPortFrac: 0.03,
   metFrac: 0.98,
   saturationSlackFrac: 0.02,
@@ -155,12 +155,16 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     const g = guarantees[vm.id];
     return g ? acc + Math.max(0, g.reservedBps - (lastRateBps[vm.id] ?? 0)) : acc;
   }, 0);
-  const committedFull = sumRateBps + unusedReservedBps >= capacityBps * (1 - o.saturationSlackFrac);
-  // Never probe more than one step above the most the port has ever been seen to carry (a
-  // physical lower bound on its capacity): an overestimate is paid by demand-limited Guarantee VMs.
+  // Caps held by hysteresis may leave up to holdFrac unassigned: that still counts as full.
+  const committedFull = sumRateBps + unusedReservedBps >= capacityBps * (1 - o.saturationSlackFrac - o.holdFrac);
+  // While a Guarantee VM sends, never probe more than one step above the most the port has
+  // ever been seen to carry (a physical lower bound on its capacity): an overestimate would be
+  // paid by that VM if it is demand-limited. With every Guarantee VM idle, nobody pays.
   const provenBps = Math.min(nominalBps, Math.max(state.provenBps ?? 0, sumRateBps));
+  const guaranteeSending = input.vms.some((vm) => isGuarantee(vm.sla) && (lastRateBps[vm.id] ?? 0) > o.headroomPortFrac * capacityBps / 2);
   if (!atRisk && committedFull && totalDeficitBps === 0) {
-    capacityBps = Math.max(capacityBps, Math.min(nominalBps, capacityBps * (1 + o.capacityProbeFrac), provenBps * (1 + o.capacityProbeFrac)));
+    const ceilingBps = guaranteeSending ? provenBps * (1 + o.capacityProbeFrac) : nominalBps;
+    capacityBps = Math.max(capacityBps, Math.min(nominalBps, capacityBps * (1 + o.capacityProbeFrac), ceilingBps));
   }
   capacityBps = Math.max(capacityBps, nominalBps * o.minCapacityFrac);
 

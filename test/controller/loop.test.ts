@@ -64,6 +64,10 @@ describe('contention (paper Fig. 3) in the simulator', () => {
     // Not a ratchet: the Best-Effort VM keeps most of what the Guarantee VM cannot use.
     // (Known cost: capacity learning stays conservative here, 7-11% of the port idle; see docs.)
     expect(mean(rig.totals, 30, 60)).toBeGreaterThanOrEqual(0.85 * PORT_BPS * efficiency);
+    // When it stops, capacity probing (1% a tick) gives the whole port back, more slowly.
+    rig.host.setTraffic('g', { flows: 0 });
+    await rig.run(30);
+    expect(ticksUntilHeld(rig.totals, 60, 90, 0.95 * PORT_BPS * efficiency)!).toBeLessThanOrEqual(12);
   });
 
   it('the paper policy, driven by the same loop, is much slower to reach the guarantee', async () => {
