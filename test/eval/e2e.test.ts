@@ -19,7 +19,8 @@ const SHORT = { phaseSeconds: 2, warmupSeconds: 0.6, leadSeconds: 0.4, reclaimSe
 async function runShort(o: ExperimentOptions): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), `daqs-e2e-${o.scenario}-`));
   try {
-    const out = await runExperimentToDir(o, dir);
+    // A short settle between runs keeps the whole file well under two minutes.
+    const out = await runExperimentToDir(o, dir, { settleMs: 300 });
     // Validates schema and consistency; lists every problem (a policy that failed, a missing phase).
     const result = await readResultFile(out.json);
     expect(result.policies.map((p) => p.name)).toEqual([...POLICY_NAMES]);
@@ -40,7 +41,7 @@ describe('experiments end to end (short)', () => {
     await runShort({ ...defaultOptions('contention'), ...SHORT, guaranteesPaperBps: [10e9, 25e9], testbedName: 'eve2ec' });
   }, 150_000);
 
-  it('adaptability: two Best-Effort VMs joining, every policy, complete and consistent result', async () => {
-    await runShort({ ...defaultOptions('adaptability'), ...SHORT, beVms: 2, testbedName: 'eve2ea' });
+  it('adaptability: a Best-Effort VM joining, every policy, complete and consistent result', async () => {
+    await runShort({ ...defaultOptions('adaptability'), ...SHORT, beVms: 1, testbedName: 'eve2ea' });
   }, 150_000);
 });
