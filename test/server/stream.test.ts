@@ -106,7 +106,7 @@ describe('the live stream', () => {
     const host = new SyntheticHost({ capacityBps: 40e9, vms });
     const reports: TickReport[] = Array.from({ length: 50 }, () => host.step().report);
     const hub = newHub();
-    const server = await startServer({ address: '127.0.0.1:0', hub, stream: { pollIntervalMs: 20, statusIntervalMs: 0, maxStalledMs: 1000, maxBufferedBytes: 8 * 1024 * 1024 } });
+    const server = await startServer({ address: '127.0.0.1:0', hub, stream: { pollIntervalMs: 50, statusIntervalMs: 100, maxStalledMs: 1000, maxBufferedBytes: 8 * 1024 * 1024 } });
     cleanup.push(() => server.close());
 
     let tick = 0;
@@ -134,14 +134,17 @@ describe('the live stream', () => {
     await eventually(() => server.viewers().length === 13, '13 viewers to connect');
     const watched = await runLoop(2500);
 
-    // The publisher got (nearly) as many ticks in with 12 stuck viewers as with none.
-    expect(watched / alone).toBeGreaterThan(0.75);
+    // The publisher got about as many ticks in with 12 stuck viewers as with none. The margin
+    // is wide because serving the viewers shares the CPU (two cores, other suites running);
+    // a publisher that waited for viewers would get next to none in.
+    console.log(`publishes in 2.5 s: ${alone} alone, ${watched} with 12 stuck viewers and 1 reader`);
+    expect(watched / alone).toBeGreaterThan(0.5);
     // Every stuck viewer is dropped once it has not drained for maxStalledMs; node never
     // buffered more than the limit for any of them.
     const maxBuffered: number[] = [];
     const whileStuck = setInterval(() => maxBuffered.push(...server.viewers().map((v) => v.bufferedBytes)), 50);
     cleanup.push(() => clearInterval(whileStuck));
-    const more = runLoop(6000);
+    const more = runLoop(8000);
     await eventually(() => server.viewers().length === 1, 'the stuck viewers to be dropped', 20_000);
     await more;
     expect(Math.max(0, ...maxBuffered)).toBeLessThanOrEqual(8 * 1024 * 1024);
