@@ -6,7 +6,7 @@ import { parseLinkBytes, parseProcNetDev, type LinkBytes } from './counters.ts';
 import { TestbedError } from './errors.ts';
 import { IFACES, limiterIface, planNamespaces, planPaths, REMOTE_IP, switchVfIface, vmIp, vmMac } from './plan.ts';
 import { killPids, netnsLink, pidsInNamespaces, processName } from './procs.ts';
-import { portProgram, renderBatch, vfLimiterProgram, type PortClass } from './shaping.ts';
+import { portProgram, renderBatch, vfLimitChangeProgram, vfLimiterProgram, type PortClass } from './shaping.ts';
 import type { TestbedState } from './state.ts';
 import { teardownInstance } from './teardown.ts';
 import { iperfClientArgv, startIperfClient, type IperfClient } from './traffic.ts';
@@ -129,8 +129,16 @@ export class TestbedHost implements Testbed {
     }
     const ns = this.switchNetns;
     const ifb = limiterIface(vm.index);
-    // Rebuilt from scratch every time: a limit is set rarely (static policy, experiments) and
-    // this leaves no half-old state behind whatever was there.
+    if (capBps !== null && (await this.hasLimiter(vm.index))) {
+      // Already limited: change the cap in place, as `ip link set vf N max_tx_rate` would.
+      const changed = await runCommand(['tc', '-n', ns, '-batch', '-'], { input: renderBatch(vfLimitChangeProgram(vm.index, capBps)), timeoutMs: TC_TIMEOUT_MS });
+      if (changed.code === 0) {
+        this.log.info({ vm: vm.id, op: 'vf-limit', capBps }, 'VF limit changed');
+        return;
+      }
+    }
+    // First limit, lift, or a limiter found broken: rebuild from scratch, which leaves no
+    // half-old state behind whatever was there.
     await this.tryRun(['tc', '-n', ns, 'qdisc', 'del', 'dev', switchVfIface(vm.index), 'ingress']);
     await this.tryRun(['ip', '-n', ns, 'link', 'del', ifb]);
     if (capBps !== null) {
@@ -139,6 +147,12 @@ export class TestbedHost implements Testbed {
       await this.tcBatch(renderBatch(vfLimiterProgram(vm.index, capBps)));
     }
     this.log.info({ vm: vm.id, op: 'vf-limit', capBps }, 'VF limit set');
+  }
+
+  // Is VF `index` redirected to its IFB? (The ingress filter is what makes the limit bite.)
+  private async hasLimiter(index: number): Promise<boolean> {
+    const r = await runCommand(['tc', '-n', this.switchNetns, 'filter', 'show', 'dev', switchVfIface(index), 'parent', 'ffff:'], { timeoutMs: TC_TIMEOUT_MS });
+    return r.code === 0 && r.stdout.includes(`to device ${limiterIface(index)})`);
   }
 
   async setPortScheduler(classes: readonly PortClass[] | null): Promise<void> {

@@ -120,6 +120,18 @@ export function vfLimiterProgram(vmIndex: number, capBps: number): TcArgv[] {
   ];
 }
 
+/** Changes an installed VF limiter's cap in place: HTB keeps its queue, the redirect stays. */
+export function vfLimitChangeProgram(vmIndex: number, capBps: number): TcArgv[] {
+  const ifb = limiterIface(vmIndex);
+  const s = sizeShaper(capBps);
+  return [
+    ['class', 'change', 'dev', ifb, 'parent', '1:', 'classid', '1:1', 'htb',
+      'rate', tcRate(capBps), 'ceil', tcRate(capBps), 'burst', String(s.burstBytes), 'cburst', String(s.burstBytes),
+      'quantum', String(s.quantumBytes)],
+    ['qdisc', 'change', 'dev', ifb, 'parent', '1:1', 'handle', '2:', 'bfifo', 'limit', String(s.queueBytes)],
+  ];
+}
+
 /** Renders argv lists as `tc -batch` input; every word is a name or number we generated. */
 export function renderBatch(prog: readonly TcArgv[]): string {
   return prog.map((argv) => `${argv.join(' ')}\n`).join('');

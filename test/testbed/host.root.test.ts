@@ -142,6 +142,23 @@ describe('traffic through the port', () => {
     expect(await runChecked(['tc', '-n', `${NAME}-sw`, 'qdisc', 'show', 'dev', 'vf1'])).not.toMatch(/ingress/);
   });
 
+  it('setting a VF limit again changes it in place (same IFB, same class), and is safe to repeat', async () => {
+    const sw = `${NAME}-sw`;
+    const ifindex = async (): Promise<number> => (JSON.parse(await runChecked(['ip', '-n', sw, '-j', 'link', 'show', 'dev', 'ifb2'])) as { ifindex: number }[])[0]!.ifindex;
+    try {
+      await tb.setVfLimit(2, 300e6);
+      const before = await ifindex();
+      await tb.setVfLimit(2, 150e6);
+      await tb.setVfLimit(2, 150e6);
+      expect(await ifindex()).toBe(before);
+      expect(await runChecked(['tc', '-n', sw, 'class', 'show', 'dev', 'ifb2'])).toMatch(/class htb 1:1 root .*rate 150Mbit ceil 150Mbit/);
+      expect(await runChecked(['tc', '-n', sw, 'filter', 'show', 'dev', 'vf2', 'parent', 'ffff:'])).toMatch(/Egress Redirect to device ifb2\)/);
+    } finally {
+      await tb.setVfLimit(2, null);
+    }
+    expect(await runChecked(['ip', '-n', sw, '-o', 'link', 'show'])).not.toMatch(/ifb2/);
+  });
+
   it('the oracle port scheduler gives a 1-thread VM its class rate against a 5-thread VM, and null restores one class', async () => {
     await tb.setPortScheduler([{ vmIndex: 0, rateBps: CAPACITY_BPS / 2 }]);
     const one = await tb.startTraffic(0, { threads: 1 });

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseLinkBytes, parseProcNetDev, quoteJsonIntegers } from '../../src/testbed/counters.ts';
 import { TestbedError } from '../../src/testbed/errors.ts';
 import { checkRoot, findBinaries } from '../../src/testbed/preflight.ts';
-import { portProgram, sizeShaper, vfLimiterProgram } from '../../src/testbed/shaping.ts';
+import { portProgram, sizeShaper, vfLimitChangeProgram, vfLimiterProgram } from '../../src/testbed/shaping.ts';
 import { iperfClientArgv } from '../../src/testbed/traffic.ts';
 
 describe('bigint-safe counters', () => {
@@ -87,6 +87,13 @@ describe('VF limiter program', () => {
     const prog = vfLimiterProgram(7, 3e8).map((a) => a.join(' '));
     expect(prog).toContain('class add dev ifb7 parent 1: classid 1:1 htb rate 300000000bit ceil 300000000bit burst 131072 cburst 131072 quantum 65536');
     expect(prog).toContain('filter add dev vf7 parent ffff: protocol all prio 1 u32 match u32 0 0 action mirred egress redirect dev ifb7');
+  });
+
+  it('changes an installed cap in place, queue resized with it', () => {
+    expect(vfLimitChangeProgram(7, 2e9).map((a) => a.join(' '))).toEqual([
+      'class change dev ifb7 parent 1: classid 1:1 htb rate 2000000000bit ceil 2000000000bit burst 500000 cburst 500000 quantum 65536',
+      'qdisc change dev ifb7 parent 1:1 handle 2: bfifo limit 2500000',
+    ]);
   });
 });
 
