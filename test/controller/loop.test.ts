@@ -70,6 +70,21 @@ describe('contention (paper Fig. 3) in the simulator', () => {
     expect(ticksUntilHeld(rig.totals, 60, 90, 0.95 * PORT_BPS * efficiency)!).toBeLessThanOrEqual(12);
   });
 
+  it.each([
+    { policy: 'daqs', efficiency: 1 },
+    { policy: 'daqs', efficiency: 0.94 },
+  ])('$policy: a Guarantee VM that starts while BE has the port reaches its guarantee within the reaction ticks (port delivers $efficiency)', async ({ policy, efficiency }) => {
+    const rig = makeRig(createPolicy(policy), { g: guarantee(paper(15)) }, { efficiency });
+    rig.host.addVm('g', { flows: 0, perFlowLimitBps: G_DEMAND });
+    rig.host.addVm('be', { flows: 5 });
+    await rig.run(20);
+    // Alone, BE gets all but the headroom kept for the idle Guarantee VM.
+    expect(mean(rig.totals, 10, 20)).toBeGreaterThanOrEqual(0.93 * PORT_BPS * efficiency);
+    rig.host.setTraffic('g', { flows: 1, perFlowLimitBps: G_DEMAND });
+    await rig.run(40);
+    expect(ticksUntilHeld(rig.rates.get('g')!, 20, 60, 0.98 * paper(15))!).toBeLessThanOrEqual(REACTION_TICKS);
+  });
+
   it('the paper policy, driven by the same loop, is much slower to reach the guarantee', async () => {
     const ours = await contention('daqs', 10, 1);
     const ref = await contention('paper', 10, 1);
