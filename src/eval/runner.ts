@@ -4,30 +4,18 @@
  * switch-side counters, take the host down (also on error or abort), then judge the recordings.
  */
 import { hostname, cpus, release, totalmem } from 'node:os';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { testbedUp as realTestbedUp, type Testbed, type TestbedOptions, type TrafficOptions } from '../testbed/index.ts';
+import { testbedUp as realTestbedUp, type Testbed, type TestbedOptions } from '../testbed/index.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
-import { analyzeRecording, judgePhases, seriesOf, type PhaseStats, type PhaseWindow, type PolicyRecording, type RawSample, type TailWindow } from './analyze.ts';
+import { analyzeRecording, judgePhases, seriesOf, type PhaseStats, type PolicyRecording } from './analyze.ts';
 import { summarize } from './measures.ts';
-import { policyByName, type ControlledPolicy, type ExperimentSla, type PolicyName } from './policies.ts';
+import { policyByName, type ControlledPolicy, type PolicyName } from './policies.ts';
 import { RESULT_SCHEMA, type ExperimentResult, type PolicyResult, type PolicySeries } from './result.ts';
 import { openFastCounters, type ClosableCounterSource } from './fast-counters.ts';
-import { startSampler, testbedCounterSource, type CounterSource, type NowMs } from './sampler.ts';
-import { PAPER_CAPACITY_BPS, planPhases, scaleOf, validateOptions, vmCountOf, type ExperimentOptions, type PlannedPhase } from './scenarios.ts';
+import { testbedCounterSource, type NowMs } from './sampler.ts';
+import { Recorder, recordDemand, resetHost, runAdaptability, runContention, SETTLE_MS, type Ctx, type ProgressEvent } from './steps.ts';
+import { PAPER_CAPACITY_BPS, planPhases, scaleOf, validateOptions, vmCountOf, type ExperimentOptions } from './scenarios.ts';
 
-/** What the progress display shows after every sample. */
-export interface ProgressEvent {
-  readonly policy: string;
-  /** "D_G alone", "phase 10 Gbit/s", "reclaim", ... */
-  readonly step: string;
-  readonly stepElapsedS: number;
-  /** Latest per-VM rates, emulated bits/s (VM 0 is the Guarantee VM). */
-  readonly ratesBps: readonly number[];
-  readonly scale: number;
-  /** Policies done / to run, for an overall position. */
-  readonly policyIndex: number;
-  readonly policyCount: number;
-}
+export type { ProgressEvent } from './steps.ts';
 
 /** Error for a run stopped by Ctrl-C or a caller's AbortSignal; the host is already down. */
 export class ExperimentAbortedError extends Error {
@@ -52,153 +40,6 @@ export interface RunnerDeps {
   readonly settleMs?: number;
 }
 
-// Pause between policy runs and contention phases so queues drain and rates fall to zero.
-const SETTLE_MS = 1000;
-
-interface Ctx {
-  readonly o: ExperimentOptions;
-  readonly tb: Testbed;
-  /** Where samples come from: the fast /proc path, or the testbed's own reader. */
-  readonly counters: CounterSource;
-  readonly scale: number;
-  readonly deps: RunnerDeps;
-  readonly now: NowMs;
-  readonly signal: AbortSignal | undefined;
-}
-
-function gTraffic(c: Ctx): TrafficOptions {
-  const cap = c.o.gDemandCapPaperBps;
-  // iperf2 -b is per thread: the demand cap is split over the Guarantee VM's threads.
-  return cap === null ? { threads: c.o.gThreads } : { threads: c.o.gThreads, perThreadRateBps: cap / c.scale / c.o.gThreads };
-}
-
-function beTraffic(c: Ctx): TrafficOptions {
-  return { threads: c.o.beThreads };
-}
-
-/** Puts the host back to "no policy": no traffic, no VF limits, the plain port. */
-async function resetHost(tb: Testbed): Promise<void> {
-  await tb.stopAllTraffic();
-  await tb.setPortScheduler(null);
-  for (const vm of tb.vms) await tb.setVfLimit(vm.index, null);
-}
-
-class Recorder {
-  readonly phases: PhaseWindow[] = [];
-  readonly tails: TailWindow[] = [];
-  step = 'starting';
-  private stepStartMs: number;
-  private readonly sampler;
-
-  constructor(private readonly c: Ctx, private readonly policy: string, policyIndex: number, policyCount: number) {
-    this.stepStartMs = c.now();
-    this.sampler = startSampler(c.counters, c.o.periodMs, (s, all) => {
-      const prev = all[all.length - 2];
-      if (!prev || !c.deps.onProgress) return;
-      const dtMs = s.atMs - prev.atMs;
-      const ratesBps = s.counters.map((b, i) => (dtMs > 0 ? (Number(b - (prev.counters[i] ?? b)) * 8000) / dtMs : 0));
-      c.deps.onProgress({ policy: this.policy, step: this.step, stepElapsedS: (c.now() - this.stepStartMs) / 1000, ratesBps, scale: c.scale, policyIndex, policyCount });
-    }, c.now);
-  }
-
-  setStep(step: string): void {
-    this.step = step;
-    this.stepStartMs = this.c.now();
-  }
-
-  async finish(): Promise<PolicyRecording> {
-    await this.sampler.stop();
-    return { samples: [...this.sampler.samples] as RawSample[], phases: this.phases, tails: this.tails };
-  }
-
-  async abandon(): Promise<void> {
-    await this.sampler.stop().catch(() => undefined);
-  }
-}
-
-function slasFor(c: Ctx, p: PlannedPhase): ExperimentSla[] {
-  return [{ vmIndex: 0, guaranteeBps: p.guaranteePaperBps / c.scale }];
-}
-
-async function wait(c: Ctx, ms: number): Promise<void> {
-  await sleep(ms, undefined, c.signal ? { signal: c.signal } : {});
-}
-
-/** Measures what the Guarantee VM sends alone with no policy (D_G). */
-async function recordDemand(c: Ctx): Promise<PolicyRecording> {
-  const rec = new Recorder(c, 'calibration', 0, c.o.policies.length);
-  try {
-    rec.setStep('D_G: Guarantee VM alone');
-    await c.tb.startTraffic(0, gTraffic(c));
-    const startMs = c.now();
-    await wait(c, c.o.phaseSeconds * 1000);
-    rec.phases.push({ index: 0, label: 'D_G', startMs, endMs: c.now(), guaranteeBps: 1, activeBeVms: 0, reaction: false });
-    await c.tb.stopAllTraffic();
-    return await rec.finish();
-  } finally {
-    await rec.abandon();
-    await c.tb.stopAllTraffic();
-  }
-}
-
-async function runContention(c: Ctx, policy: ControlledPolicy, rec: Recorder): Promise<void> {
-  for (const p of planPhases(c.o)) {
-    rec.setStep(`${p.label}: starting policy`);
-    const running = await policy.start(c.tb, slasFor(c, p));
-    try {
-      rec.setStep(`${p.label}: G alone`);
-      const g = await c.tb.startTraffic(0, gTraffic(c));
-      await wait(c, c.o.leadSeconds * 1000);
-      for (let vm = 1; vm <= p.activeBeVms; vm++) await c.tb.startTraffic(vm, beTraffic(c));
-      const startMs = c.now();
-      rec.setStep(`guarantee ${p.label}`);
-      // A phase lasts phase-seconds; its first warmup-seconds are dropped by the analysis.
-      await wait(c, c.o.phaseSeconds * 1000);
-      rec.phases.push({ index: p.index, label: p.label, startMs, endMs: c.now(), guaranteeBps: p.guaranteePaperBps / c.scale, activeBeVms: p.activeBeVms, reaction: true });
-      if (c.o.reclaimSeconds > 0) {
-        await g.stop();
-        const tailStart = c.now();
-        rec.setStep(`${p.label}: G stopped, reclaim`);
-        await wait(c, c.o.reclaimSeconds * 1000);
-        rec.tails.push({ phaseIndex: p.index, startMs: tailStart, endMs: c.now() });
-      }
-    } finally {
-      await c.tb.stopAllTraffic();
-      await running.stop();
-    }
-    rec.setStep('settling');
-    await wait(c, c.deps.settleMs ?? SETTLE_MS);
-  }
-}
-
-async function runAdaptability(c: Ctx, policy: ControlledPolicy, rec: Recorder): Promise<void> {
-  const phases = planPhases(c.o);
-  const first = phases[0] as PlannedPhase;
-  const running = await policy.start(c.tb, slasFor(c, first));
-  try {
-    const g = await c.tb.startTraffic(0, gTraffic(c));
-    for (const p of phases) {
-      // Phase n: the n-th Best-Effort VM starts sending (VM index n); earlier ones keep going.
-      if (p.activeBeVms > 0) await c.tb.startTraffic(p.activeBeVms, beTraffic(c));
-      const startMs = c.now();
-      rec.setStep(p.label);
-      await wait(c, c.o.phaseSeconds * 1000);
-      rec.phases.push({ index: p.index, label: p.label, startMs, endMs: c.now(), guaranteeBps: p.guaranteePaperBps / c.scale, activeBeVms: p.activeBeVms, reaction: p.activeBeVms > 0 });
-    }
-    if (c.o.reclaimSeconds > 0) {
-      await g.stop();
-      const tailStart = c.now();
-      rec.setStep('G stopped, reclaim');
-      await wait(c, c.o.reclaimSeconds * 1000);
-      rec.tails.push({ phaseIndex: (phases[phases.length - 1] as PlannedPhase).index, startMs: tailStart, endMs: c.now() });
-    }
-  } finally {
-    await c.tb.stopAllTraffic();
-    await running.stop();
-  }
-  rec.setStep('settling');
-  await wait(c, c.deps.settleMs ?? SETTLE_MS);
-}
 
 /** Baseline first (everything is judged against it), then the others in the order given. */
 export function runOrder(policies: readonly PolicyName[]): PolicyName[] {
@@ -244,7 +85,7 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
     counterSource = 'ip-link';
     log.warn({ op: 'experiment', err: e }, 'fast counter path unavailable; sampling with the testbed reader');
   }
-  const c: Ctx = { o: { ...o, policies: order }, tb, counters: fast ?? testbedCounterSource(tb), scale, deps, now, signal: deps.signal };
+  const c: Ctx = { o: { ...o, policies: order }, tb, counters: fast ?? testbedCounterSource(tb), scale, now, signal: deps.signal, onProgress: deps.onProgress, settleMs: deps.settleMs ?? SETTLE_MS };
   const recordings = new Map<PolicyName, PolicyRecording>();
   const errors = new Map<PolicyName, { code: string; message: string }>();
   let demandRec: PolicyRecording;
