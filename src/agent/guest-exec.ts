@@ -19,9 +19,11 @@ export interface GuestExecRequest {
   readonly stdin?: string | Buffer;
   /** Bound on the whole run, start to exit (default 900 ms). */
   readonly timeoutMs?: number;
-  /** Bound on each agent call (default 500 ms). */
+  /** Bound on each agent call (default: timeoutMs; the run's deadline bounds every call anyway). */
   readonly callTimeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** Wait before the first status poll (default 2 ms); callers that know how long the program usually runs pass that, saving polls. */
+  readonly firstPollMs?: number;
 }
 
 /** How a guest program ended, with its decoded output. */
@@ -35,6 +37,8 @@ export interface GuestExecResult {
   /** The agent cut the stream (qemu-ga keeps at most 16 MiB per stream). */
   readonly stdoutTruncated: boolean;
   readonly stderrTruncated: boolean;
+  /** Wall time from guest-exec to the status call that saw the exit. */
+  readonly elapsedMs: number;
 }
 
 // Most guest commands (tc, cat) finish within a few ms: poll fast first, then back off. The
@@ -44,22 +48,24 @@ const POLL_DELAYS_MS = [2, 2, 4, 8, 16, 25];
 /** Runs argv in the guest and resolves when it exits, whatever the exit code. */
 export async function guestExec(agent: GuestAgent, req: GuestExecRequest): Promise<GuestExecResult> {
   const ctx = { vm: agent.vm, operation: `guest-exec ${req.path}` };
-  const deadline = Date.now() + (req.timeoutMs ?? 900);
-  const callTimeoutMs = req.callTimeoutMs ?? 500;
+  const startedAt = performance.now();
+  const timeoutMs = req.timeoutMs ?? 900;
+  const deadline = Date.now() + timeoutMs;
+  const callTimeoutMs = req.callTimeoutMs ?? timeoutMs;
   const args: Record<string, unknown> = { path: req.path, arg: [...(req.args ?? [])], 'capture-output': true };
   if (req.env) args.env = [...req.env];
   if (req.stdin !== undefined) args['input-data'] = Buffer.from(req.stdin).toString('base64');
-  const started = await agent.execute<JsonValue>('guest-exec', args, { timeoutMs: callTimeoutMs, signal: req.signal });
+  const started = await agent.execute<JsonValue>('guest-exec', args, { timeoutMs: Math.min(callTimeoutMs, timeoutMs), signal: req.signal });
   const pid = readPid(started);
   if (pid === null) throw new AgentError('E_AGENT_PROTOCOL', `guest-exec returned no pid: ${JSON.stringify(started)}`, ctx);
   for (let attempt = 0; ; attempt++) {
-    if (attempt === 0) await new Promise((r) => setTimeout(r, POLL_DELAYS_MS[0]));
+    if (attempt === 0) await new Promise((r) => setTimeout(r, req.firstPollMs ?? POLL_DELAYS_MS[0]));
     const st = await agent.execute<JsonValue>('guest-exec-status', { pid }, { timeoutMs: Math.min(callTimeoutMs, Math.max(1, deadline - Date.now())), signal: req.signal });
     if (st === null || typeof st !== 'object' || Array.isArray(st)) throw new AgentError('E_AGENT_PROTOCOL', 'guest-exec-status returned no object', ctx);
-    if (st.exited === true) return decodeStatus(pid, st);
+    if (st.exited === true) return decodeStatus(pid, st, performance.now() - startedAt);
     const wait = POLL_DELAYS_MS[Math.min(attempt + 1, POLL_DELAYS_MS.length - 1)] ?? 25;
     if (Date.now() + wait >= deadline) {
-      throw new AgentError('E_EXEC_TIMEOUT', `${req.path} (pid ${pid}) still running after ${req.timeoutMs ?? 900} ms; it keeps running in the guest`, ctx);
+      throw new AgentError('E_EXEC_TIMEOUT', `${req.path} (pid ${pid}) still running after ${timeoutMs} ms; it keeps running in the guest`, ctx);
     }
     await new Promise((r) => setTimeout(r, wait));
   }
@@ -83,7 +89,7 @@ function readPid(v: JsonValue): number | null {
   return typeof v.pid === 'number' && Number.isSafeInteger(v.pid) ? v.pid : null;
 }
 
-function decodeStatus(pid: number, st: { readonly [k: string]: JsonValue }): GuestExecResult {
+function decodeStatus(pid: number, st: { readonly [k: string]: JsonValue }, elapsedMs: number): GuestExecResult {
   const b64 = (v: JsonValue | undefined): string => (typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : '');
   return {
     pid,
@@ -93,5 +99,6 @@ function decodeStatus(pid: number, st: { readonly [k: string]: JsonValue }): Gue
     stderr: b64(st['err-data']),
     stdoutTruncated: st['out-truncated'] === true,
     stderrTruncated: st['err-truncated'] === true,
+    elapsedMs,
   };
 }

@@ -29,6 +29,8 @@ export type ApplyOutcome = 'unchanged' | 'changed' | 'created' | 'lifted';
 /** tc in one guest, over its agent. */
 export class GuestTc {
   private readonly applied = new Map<string, number | null>();
+  // Typical tc run time in this guest: the first status poll waits most of it instead of polling an unfinished tc.
+  private typicalExecMs: number | null = null;
   private readonly tcPath: string;
   private readonly log: Logger;
 
@@ -90,7 +92,10 @@ export class GuestTc {
 
   private async tc(args: string[], stdin: string | undefined, signal?: AbortSignal): Promise<GuestExecResult> {
     try {
-      return await guestExec(this.agent, { path: this.tcPath, args, stdin, timeoutMs: this.opts.timeoutMs ?? 900, signal });
+      const firstPollMs = this.typicalExecMs === null ? undefined : Math.min(50, Math.max(1, this.typicalExecMs * 0.7));
+      const r = await guestExec(this.agent, { path: this.tcPath, args, stdin, timeoutMs: this.opts.timeoutMs ?? 900, signal, firstPollMs });
+      this.typicalExecMs = this.typicalExecMs === null ? r.elapsedMs : 0.8 * this.typicalExecMs + 0.2 * r.elapsedMs;
+      return r;
     } catch (e) {
       // An exec whose outcome we did not see may or may not have changed tc.
       this.applied.clear();
