@@ -202,6 +202,9 @@ function stepGuarantee(o: DaqsOptions, vm: PolicyVmInput, prev: DaqsGuaranteeSta
   const rate = vm.rateBps;
   const met = rate >= o.metFrac * guarBps;
 
+  // A VM that sends (almost) nothing is not being squeezed: TCP always gets some share of a
+  // contended port. It only needs headroom to show it wants more.
+  if (rate < slackBps) return { next: demand(rate), deficitBps: 0, giveBackBps: prev?.loweredBps ?? 0 };
   let g = prev ?? contended(rate);
   if (g.mode === 'demand') {
     // It uses the room we left it (or reaches its guarantee): it may want more, jump.
