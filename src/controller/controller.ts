@@ -14,6 +14,10 @@ import { mapBounded, withTimeout } from './bounded.ts';
 import { ControllerConfigError, ControllerStateError, errorCode, errorMessage } from './errors.ts';
 import { estimateRateBps } from './rate.ts';
 import { capChanged } from './reconcile.ts';
+import { formatRate } from '../units/rate.ts';
+
+/** Below this × its guarantee a Guarantee VM counts as idle (it does not want its guarantee). */
+const IDLE_FRAC = 0.02;
 
 /** One VM as inventory hands it to the loop. */
 export interface ControlledVm {
@@ -163,7 +167,7 @@ export class Controller {
       this.#policy = update.policy;
       this.#policyState = update.policy.initState();
     }
-    this.#emit({ atEpochMs: this.#epochNowMs(), kind: 'config-reloaded', message: `policy ${this.#policy.name}, capacity ${this.#capacityBps} bit/s, tick ${this.#tickMs} ms` });
+    this.#emit({ atEpochMs: this.#epochNowMs(), kind: 'config-reloaded', message: `policy ${this.#policy.name}, capacity ${formatRate(this.#capacityBps)}, tick ${this.#tickMs} ms` });
   }
 
   /** Starts ticking every tickMs until stop(). */
@@ -302,7 +306,7 @@ export class Controller {
     for (const vm of next.values()) {
       if (!this.#known.has(vm.id)) {
         this.#vms.set(vm.id, { sample: null, capBps: null, capKnown: false, reachable: null, guaranteeMet: null, applying: null });
-        this.#emit({ atEpochMs, kind: 'vm-appeared', vm: vm.id, message: `${vm.id} appeared (${isGuarantee(vm.sla) ? `guarantee ${vm.sla.guaranteeBps} bit/s` : 'best effort'})` });
+        this.#emit({ atEpochMs, kind: 'vm-appeared', vm: vm.id, message: `${vm.id} appeared (${isGuarantee(vm.sla) ? `guarantee ${formatRate(vm.sla.guaranteeBps)}` : 'best effort'})` });
       }
     }
     this.#known = next;
@@ -388,10 +392,12 @@ export class Controller {
     const st = this.#vms.get(vm.id)!;
     let guaranteeMet: boolean | null = null;
     if (isGuarantee(vm.sla) && input.rateBps !== null) {
+      // A VM that sends (almost) nothing does not want its guarantee: idle is not a violation.
+      const idle = input.rateBps < IDLE_FRAC * vm.sla.guaranteeBps;
       const targetBps = Math.min(vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
-      guaranteeMet = input.rateBps >= this.#metFrac * targetBps;
+      guaranteeMet = idle || input.rateBps >= this.#metFrac * targetBps;
       if (!guaranteeMet && st.guaranteeMet !== false) {
-        this.#emit({ atEpochMs, kind: 'guarantee-violated', vm: vm.id, message: `${vm.id} sends ${Math.round(input.rateBps)} bit/s, below ${Math.round(targetBps)} bit/s` });
+        this.#emit({ atEpochMs, kind: 'guarantee-violated', vm: vm.id, message: `${vm.id} sends ${formatRate(input.rateBps)}, below ${formatRate(targetBps)}` });
       } else if (guaranteeMet && st.guaranteeMet === false) {
         this.#emit({ atEpochMs, kind: 'guarantee-restored', vm: vm.id, message: `${vm.id} meets its guarantee again` });
       }

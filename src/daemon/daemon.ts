@@ -76,9 +76,11 @@ export class Daemon {
       settings: () => ({ vms: watcher.current.config.vms, capacityBps: watcher.current.capacity.capacityBps }),
       intervalMs: cfg.inventory.pollMs,
       logger: log,
+      // The loop reports VMs appearing and disappearing when it starts or stops controlling
+      // them; here only the inventory's own view is logged.
       onChange: (change) => {
-        for (const vm of change.appeared) emit('vm-appeared', `${vm.id} appeared (${vm.sla.guaranteeBps > 0 ? 'guarantee' : 'best-effort'})`);
-        for (const id of change.disappeared) emit('vm-disappeared', `${id} disappeared`);
+        for (const vm of change.appeared) log.debug({ op: 'inventory', vm: vm.id, agent: vm.status.state }, 'found');
+        for (const id of change.disappeared) log.debug({ op: 'inventory', vm: id }, 'gone');
       },
       onError: (err) => log.warn({ op: 'inventory', err }, 'inventory lookup failed; keeping the previous list'),
     });

@@ -1,6 +1,8 @@
 /** Root tests of `daqs testbed up|status|down` and `daqs demo` as a user runs them (bin/daqs.js). */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,7 +14,7 @@ const BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'da
 interface Run { code: number | null; stdout: string; stderr: string; pid: number }
 
 // Runs bin/daqs.js; `interruptWhen` sends SIGINT once stdout matches it (a user's Ctrl-C).
-function daqs(args: string[], interruptWhen?: RegExp): Promise<Run> {
+function daqs(args: string[], interruptWhen?: RegExp, watch: 'stdout' | 'stderr' = 'stdout'): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -20,12 +22,18 @@ function daqs(args: string[], interruptWhen?: RegExp): Promise<Run> {
     let interrupted = false;
     child.stdout.on('data', (b: Buffer) => {
       stdout += b.toString();
-      if (interruptWhen && !interrupted && interruptWhen.test(stdout)) {
+      if (watch === 'stdout' && interruptWhen && !interrupted && interruptWhen.test(stdout)) {
         interrupted = true;
         child.kill('SIGINT');
       }
     });
-    child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b.toString();
+      if (watch === 'stderr' && interruptWhen && !interrupted && interruptWhen.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid ?? -1 }));
   });
@@ -63,22 +71,29 @@ describe('daqs testbed (CLI)', () => {
     expect(gone.stderr).toMatch(/no testbed named tbk is up/);
   });
 
-  it('demo shows per-VM rates and leaves nothing behind', async () => {
-    const run = await daqs(['demo', '--phase-seconds', '1']);
-    demoPids.push(run.pid);
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/VF limit on vm1/);
-    expect(run.stdout).toMatch(/vm0 +[0-9.]+[mg]bit .* vm1 +[0-9.]+[mg]bit .* port +[0-9.]+[mg]bit/);
-    expect(run.stdout).toMatch(/is down/);
-    expect(await leftovers(demoName(run.pid), [])).toEqual(NOTHING_LEFT);
+  it('demo runs daqs through the adaptability scenario, writes the report and leaves nothing behind', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'daqs-demo-'));
+    try {
+      const run = await daqs(['demo', '--phase-seconds', '1', '--policies', 'baseline,daqs', '--out', out]);
+      demoPids.push(run.pid);
+      expect(run.code, run.stderr).toBe(0);
+      // The live view went to stderr; the summary names every policy run.
+      expect(run.stderr).toMatch(/\[[0-9]\/[0-9] daqs\]/);
+      expect(run.stdout).toMatch(/^daqs +[0-9.]+ +[0-9.]+/m);
+      expect(run.stdout).toMatch(/^baseline +[0-9.]+/m);
+      for (const f of ['result.json', 'timeseries.csv', 'adaptability.svg', 'adaptability.png']) expect(existsSync(join(out, f)), f).toBe(true);
+      expect(await leftovers(demoName(run.pid), [])).toEqual(NOTHING_LEFT);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
   });
 
-  it('demo interrupted by Ctrl-C takes the host down and exits 130', async () => {
-    const run = await daqs(['demo', '--phase-seconds', '5'], /port +[0-9.]+[mg]bit/);
+  it('demo interrupted by Ctrl-C takes the host down and exits non-zero', async () => {
+    const run = await daqs(['demo', '--phase-seconds', '5', '--policies', 'baseline,daqs', '--out', join(tmpdir(), 'daqs-demo-int')], /\[[0-9]\/[0-9] baseline\]/, 'stderr');
     demoPids.push(run.pid);
-    expect(run.code).toBe(130);
-    expect(run.stdout).toMatch(/SIGINT: stopping/);
+    await rm(join(tmpdir(), 'daqs-demo-int'), { recursive: true, force: true });
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/interrupted/);
     expect(await leftovers(demoName(run.pid), [])).toEqual(NOTHING_LEFT);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderBar, run as runDemo } from '../../src/cli/commands/demo.ts';
+import { run as runDemo } from '../../src/cli/commands/demo.ts';
 import { run as runTestbed } from '../../src/cli/commands/testbed.ts';
 import { UsageError } from '../../src/cli/main.ts';
 
@@ -29,17 +29,10 @@ describe('daqs testbed: bad arguments are usage errors naming the flag, before a
 describe('daqs demo', () => {
   it.each([
     [['--capacity', '2 gigs'], /--capacity/],
-    [['--phase-seconds', '0'], /--phase-seconds "0"/],
+    [['--phase-seconds', '0'], /--phase-seconds/],
+    [['--policies', 'baseline,magic'], /--policies: unknown magic/],
   ])('refuses %j', async (args, message) => {
     await expect(runDemo(args)).rejects.toThrow(message);
   });
 
-  it.each([
-    [0, 2e9, '..............................'],
-    [1e9, 2e9, '###############...............'],
-    [3e9, 2e9, '##############################'],
-    [-5, 2e9, '..............................'],
-  ])('bar for %d of %d bit/s', (rate, cap, bar) => {
-    expect(renderBar(rate, cap)).toBe(bar);
-  });
 });

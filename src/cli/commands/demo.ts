@@ -1,66 +1,44 @@
 /**
- * `daqs demo`: for now, the emulated host carrying real traffic — a 1-thread VM against a
- * 5-thread VM with no control, then with a VF limit, then with the oracle port scheduler —
- * with live per-VM rates from the host's counters. Always takes the host down, also on Ctrl-C.
+ * `daqs demo` (what `npm run demo` runs): the paper's adaptability experiment on a fresh
+ * emulated host — one Guarantee VM while Best-Effort VMs start one by one — first without
+ * control, then with the `static` caps of `ip link`, then with daqs, with a live view of every
+ * VM's rate against the guarantee; then the summary, the report files, and the host taken
+ * down (also on Ctrl-C). It is `daqs experiment adaptability` with short phases.
  */
 import { parseArgs } from 'node:util';
-import { testbedUp, type Testbed } from '../../testbed/index.ts';
-import { formatRate, parseRateBps } from '../../units/rate.ts';
+import { join } from 'node:path';
+import { POLICY_NAMES } from '../../eval/policies.ts';
 import { UsageError } from '../main.ts';
+import { run as runExperiment } from './experiment.ts';
 
 /** One line for `daqs --help`. */
-export const summary = 'show the emulated host carrying traffic: no control, a VF limit, the oracle scheduler (~15 s)';
+export const summary = 'the main job: daqs on the emulated host through the adaptability scenario, with a live view and a report (~3 min)';
 
-const USAGE = `usage: daqs demo [options]
+const USAGE = `usage: daqs demo [--phase-seconds S] [--policies LIST] [--capacity RATE] [--out DIR]
 
-Brings up a 2-VM emulated host, runs iperf2 traffic (VM 0: 1 thread, VM 1: 5 threads) in three
-phases, prints live per-VM rates read on the switch side, and takes the host down.
+Brings up an emulated host (8 VMs, port 2gbit standing for the paper's 40gbit), runs the
+adaptability scenario (Guarantee VM: 1 thread, 10gbit paper guarantee; one more Best-Effort
+VM with 2 threads every phase) for each policy, shows live per-VM rates, prints the summary,
+writes result.json, timeseries.csv and figures (SVG, PNG) to DIR, and takes the host down.
 
 options:
-  --capacity RATE      emulated port speed (default 2gbit)
-  --phase-seconds S    length of each of the three phases (default 5)
+  --phase-seconds S  length of each of the 8 phases (default 6)
+  --policies LIST    default baseline,static,daqs (all: ${POLICY_NAMES.join(',')})
+  --capacity RATE    emulated port speed (default 2gbit)
+  --out DIR          default out/demo-<UTC time>
   -h, --help`;
 
-const OPTIONS = {
-  capacity: { type: 'string', default: '2gbit' },
-  'phase-seconds': { type: 'string', default: '5' },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-const SAMPLE_MS = 500;
-const BAR_CHARS = 30;
-
-/** A bar of `BAR_CHARS` for `rateBps` out of `capacityBps`. */
-export function renderBar(rateBps: number, capacityBps: number): string {
-  const filled = Math.max(0, Math.min(BAR_CHARS, Math.round((rateBps / capacityBps) * BAR_CHARS)));
-  return `${'#'.repeat(filled)}${'.'.repeat(BAR_CHARS - filled)}`;
-}
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(resolve, ms);
-  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-});
-
-// Prints one line per sample for `seconds`, rates from counter differences.
-async function showRates(tb: Testbed, seconds: number, signal: AbortSignal): Promise<void> {
-  let prev = { vms: await tb.readAllHostTxBytes(), port: await tb.readPortTxBytes(), at: performance.now() };
-  const end = performance.now() + seconds * 1000;
-  while (performance.now() < end && !signal.aborted) {
-    await sleep(SAMPLE_MS, signal);
-    const cur = { vms: await tb.readAllHostTxBytes(), port: await tb.readPortTxBytes(), at: performance.now() };
-    const secs = (cur.at - prev.at) / 1000;
-    const rate = (a: bigint, b: bigint): number => (Number(b - a) * 8) / secs;
-    const vmCols = cur.vms.map((b, i) => `vm${i} ${formatRate(rate(prev.vms[i] ?? b, b)).padStart(9)} ${renderBar(rate(prev.vms[i] ?? b, b), tb.capacityBps)}`);
-    console.log(`  ${vmCols.join('  ')}  port ${formatRate(rate(prev.port, cur.port)).padStart(9)}`);
-    prev = cur;
-  }
-}
-
-/** Runs the demo. */
+/** Runs the demo; exit code as `daqs experiment`. */
 export async function run(args: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args, options: OPTIONS, strict: true }));
+    ({ values } = parseArgs({ args, options: {
+      'phase-seconds': { type: 'string', default: '6' },
+      policies: { type: 'string', default: 'baseline,static,daqs' },
+      capacity: { type: 'string', default: '2gbit' },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    } }));
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${USAGE}`);
   }
@@ -68,51 +46,16 @@ export async function run(args: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  let capacityBps: number;
-  try {
-    capacityBps = parseRateBps(values.capacity);
-  } catch (e) {
-    throw new UsageError(`--capacity: ${(e as Error).message}`);
-  }
-  const phaseSeconds = Number(values['phase-seconds']);
-  if (!Number.isFinite(phaseSeconds) || phaseSeconds <= 0 || phaseSeconds > 600) {
-    throw new UsageError(`--phase-seconds ${JSON.stringify(values['phase-seconds'])}: use a number of seconds between 0 and 600.`);
-  }
-
-  // A name of its own per run, so two demos (or a demo and a test) never share an instance.
-  const name = `demo${process.pid % 10000}`;
-  const abort = new AbortController();
-  const onSignal = (sig: NodeJS.Signals): void => {
-    console.log(`\n${sig}: stopping, taking the emulated host down...`);
-    abort.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let tb: Testbed | undefined;
-  try {
-    console.log(`bringing up emulated host ${name}: 2 VMs, port ${formatRate(capacityBps)}`);
-    tb = await testbedUp({ name, vms: 2, capacityBps });
-    for (const vm of tb.vms) console.log(`  ${vm.id}: ${vm.ip} ${vm.mac}, qemu-ga at ${vm.agentSocket}`);
-    await tb.startTraffic(0, { threads: 1 });
-    await tb.startTraffic(1, { threads: 5 });
-
-    const phases: { title: string; setup: (t: Testbed) => Promise<void> }[] = [
-      { title: 'no control: the port is shared per TCP flow, so the 1-thread VM gets about a sixth', setup: async () => undefined },
-      { title: `VF limit on vm1 at ${formatRate(capacityBps / 4)} (emulated max_tx_rate): vm0 takes the rest`, setup: (t) => t.setVfLimit(1, capacityBps / 4) },
-      { title: `oracle port scheduler, vm0 guaranteed ${formatRate(capacityBps / 2)}, limit lifted`, setup: async (t) => { await t.setVfLimit(1, null); await t.setPortScheduler([{ vmIndex: 0, rateBps: capacityBps / 2 }]); } },
-    ];
-    for (const phase of phases) {
-      if (abort.signal.aborted) break;
-      console.log(`\n${phase.title}`);
-      await phase.setup(tb);
-      await showRates(tb, phaseSeconds, abort.signal);
-    }
-    return abort.signal.aborted ? 130 : 0;
-  } finally {
-    if (tb) await tb.down();
-    else await import('../../testbed/index.ts').then((m) => m.testbedDown(name)).catch(() => undefined);
-    console.log(`emulated host ${name} is down`);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const out = values.out ?? join('out', `demo-${new Date().toISOString().replace(/[:.]/g, '-').slice(0, 19)}Z`);
+  const code = await runExperiment([
+    'adaptability',
+    '--policies', values.policies,
+    '--phase-seconds', values['phase-seconds'],
+    '--warmup-seconds', String(Math.min(2, Number(values['phase-seconds']) / 3)),
+    '--capacity', values.capacity,
+    '--testbed-name', `demo${process.pid % 10000}`,
+    '--out', out,
+  ]);
+  console.log(`\nThe report is in ${out}/ (open adaptability.png or adaptability.svg for the figure).`);
+  return code;
 }
