@@ -103,6 +103,10 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
         if (deps.signal?.aborted) throw new ExperimentAbortedError();
         errors.set(name, errorOf(e));
         log.error({ op: 'experiment', policy: name, err: e }, 'policy run failed; continuing with the next');
+        // Keep the phases measured before the failure: the result stays marked incomplete,
+        // but its figures and numbers show how far the policy got and what it did.
+        const partial = await rec.finish().catch(() => null);
+        if (partial && partial.phases.length > 0) recordings.set(name, partial);
         await resetHost(tb).catch((re: unknown) => log.error({ op: 'experiment', err: re }, 'reset after failure failed'));
       } finally {
         await rec.abandon();

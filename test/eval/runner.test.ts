@@ -153,6 +153,21 @@ describe('runExperiment on a fluid fake host', () => {
     expect(() => validateResult(JSON.parse(JSON.stringify(r)))).toThrow(/policy daqs failed: E_FAKE_NO_AGENT/);
   }, 30_000);
 
+  it('keeps the phases measured before a policy failed, and marks it failed', async () => {
+    const tb = new FluidTestbed(2);
+    let starts = 0;
+    // Starts fine for the first guarantee; its stop fails, as a controller that cannot lift a cap would.
+    const flaky: ControlledPolicy = { start: () => { starts += 1; return Promise.resolve({ stop: () => Promise.reject(Object.assign(new Error('cap stuck'), { code: 'E_FAKE_STUCK' })) }); } };
+    const o: ExperimentOptions = { ...defaultOptions('contention'), ...QUICK, guaranteesPaperBps: [10e9, 30e9], policies: ['baseline', 'daqs'] };
+    const r = await runExperiment(o, deps(tb, { policyFor: (n) => (n === 'daqs' ? flaky : policyByName(n)) }));
+    const daqs = r.policies.find((p) => p.name === 'daqs');
+    expect(starts).toBe(1);
+    expect(daqs?.error?.code).toBe('E_FAKE_STUCK');
+    expect(daqs?.phases.map((p) => p.label)).toEqual(['10 Gbit/s']);
+    expect(() => validateResult(JSON.parse(JSON.stringify(r)))).toThrow(/policy daqs: phases \[0\], expected \[0,1\]/);
+    expect(tb.downCalls).toBe(1);
+  }, 30_000);
+
   it('a complete run validates', async () => {
     const tb = new FluidTestbed(3);
     const o: ExperimentOptions = { ...defaultOptions('adaptability'), ...QUICK, beVms: 2, policies: ['baseline', 'static', 'oracle'] };
