@@ -120,6 +120,16 @@ describe('analyzeRecording and judgePhases', () => {
     expect(p?.g.paperBps).toBeCloseTo(10e9, -4);
   });
 
+  it('judges reclaim on what the port delivered against the baseline delivered', () => {
+    const rec = { ...recording(() => 0.2e9), tails: [{ phaseIndex: 0, startMs: 2000, endMs: 4000 }] };
+    const stats = analyzeRecording(rec, ctx);
+    // Port 1.8 Gbit/s, G 0.2: BE got 1.6 through the port.
+    expect(stats[0]?.tailBe?.[0]).toBeCloseTo(1.6e9, -3);
+    const base = (deliveredBps: number) => () => ({ ...(stats[0] as NonNullable<(typeof stats)[0]>), deliveredBps, totalBps: 5e9 });
+    expect(judgePhases(stats, 0.9e9, base(1.65e9), 20, ctx.timing)[0]?.reclaim).toMatchObject({ reached: true, ticks: 0 });
+    expect(judgePhases(stats, 0.9e9, base(1.9e9), 20, ctx.timing)[0]?.reclaim).toMatchObject({ reached: false });
+  });
+
   it('time series marks the phase and keeps every VM', () => {
     const s = seriesOf(recording(() => 0.4e9), 2);
     expect(s.tS).toHaveLength(20);
