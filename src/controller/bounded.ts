@@ -3,19 +3,7 @@
  */
 import { VmTimeoutError } from './errors.ts';
 
-/** Runs fn over items with at most `concurrency` calls in flight; results keep input order. */
-export async function mapBounded<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!, i);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-  return out;
-}
+export { mapBounded } from '../util/concurrency.ts';
 
 /**
  * Runs fn with a signal aborted after timeoutMs (real time: it bounds real I/O) and rejects

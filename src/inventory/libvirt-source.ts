@@ -9,7 +9,7 @@ import { silentLogger, type Logger } from '../util/log.ts';
 import { parseDomainXml } from './domain-xml.ts';
 import { InventoryError } from './errors.ts';
 import { describeDomain } from './libvirt-describe.ts';
-import { mapLimit } from './map-limit.ts';
+import { mapBounded } from '../util/concurrency.ts';
 import type { DiscoveredVm, InventorySource } from './types.ts';
 import { isDomainGone, parseDomainList, virshErrorText } from './virsh-output.ts';
 
@@ -49,7 +49,7 @@ export class LibvirtSource implements InventorySource {
       throw new InventoryError('E_VIRSH_LIST', `virsh -c ${this.opts.uri} list failed: ${virshErrorText(list.stderr)} (is libvirtd running and may this user connect to ${this.opts.uri}?)`);
     }
     const names = parseDomainList(list.stdout);
-    const found = await mapLimit(names, this.opts.concurrency ?? 4, (name) => this.lookup(name, timeoutMs));
+    const found = await mapBounded(names, this.opts.concurrency ?? 4, (name) => this.lookup(name, timeoutMs));
     return found.filter((vm): vm is DiscoveredVm => vm !== null);
   }
 

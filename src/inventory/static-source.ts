@@ -1,5 +1,5 @@
 import type { DaqsConfig } from '../config/schema.ts';
-import { mapLimit } from './map-limit.ts';
+import { mapBounded } from '../util/concurrency.ts';
 import { socketStatus } from './socket-status.ts';
 import type { DiscoveredVm, InventorySource } from './types.ts';
 
@@ -14,7 +14,7 @@ export class StaticSource implements InventorySource {
 
   /** Every listed VM, ready when its socket exists. */
   discover(): Promise<DiscoveredVm[]> {
-    return mapLimit(this.entries(), 16, async (e) => ({
+    return mapBounded(this.entries(), 16, async (e) => ({
       id: e.name,
       origin: 'static' as const,
       agent: { kind: 'unix' as const, socket: e.socket },

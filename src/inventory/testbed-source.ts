@@ -1,4 +1,4 @@
-import { mapLimit } from './map-limit.ts';
+import { mapBounded } from '../util/concurrency.ts';
 import { socketStatus } from './socket-status.ts';
 import { attachTestbed, type TestbedAttach } from './testbed-api.ts';
 import type { DiscoveredVm, InventorySource } from './types.ts';
@@ -18,7 +18,7 @@ export class TestbedSource implements InventorySource {
   /** Throws TestbedAttachError when the testbed is not up. */
   async discover(): Promise<DiscoveredVm[]> {
     const tb = await this.attach(this.testbed);
-    return mapLimit(tb.vms, 16, async (vm) => ({
+    return mapBounded(tb.vms, 16, async (vm) => ({
       id: vm.id,
       origin: 'testbed' as const,
       agent: { kind: 'unix' as const, socket: vm.agentSocket },
