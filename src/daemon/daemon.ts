@@ -9,6 +9,7 @@ import type { Clock, DaemonEvent } from '../core/types.ts';
 import { Controller, type StopResult } from '../controller/index.ts';
 import { createInventorySource, InventoryPoller, type InventorySource } from '../inventory/index.ts';
 import { createPolicy } from '../policy/index.ts';
+import { formatListenAddress } from '../server/address.ts';
 import { ObservationHub, startServer, type RunningServer } from '../server/index.ts';
 import { systemClock } from '../telemetry/clock.ts';
 import type { Logger } from '../util/log.ts';
@@ -29,10 +30,6 @@ export interface DaemonOptions {
   readonly listen?: string;
   /** Watch the config file for changes (default true). */
   readonly watchFile?: boolean;
-}
-
-function listenText(addr: LoadedConfig['config']['daemon']['status']): string {
-  return addr.kind === 'unix' ? addr.path : `${addr.host.includes(':') ? `[${addr.host}]` : addr.host}:${addr.port}`;
 }
 
 /** A running daemon. */
@@ -124,9 +121,9 @@ export class Daemon {
 
     const servers: RunningServer[] = [];
     try {
-      const statusAddr = opts.listen ?? listenText(cfg.daemon.status);
+      const statusAddr = opts.listen ?? formatListenAddress(cfg.daemon.status);
       servers.push(await startServer({ address: statusAddr, hub, logger: log }));
-      const metricsAddr = listenText(cfg.daemon.metrics.listen);
+      const metricsAddr = formatListenAddress(cfg.daemon.metrics.listen);
       if (opts.listen === undefined && metricsAddr !== statusAddr) {
         servers.push(await startServer({ address: metricsAddr, allowNonLoopback: cfg.daemon.metrics.allowNonLoopback, hub, logger: log }));
       }

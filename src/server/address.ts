@@ -49,6 +49,11 @@ export function formatHostPort(host: string, port: number): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Formats an address the way startServer and `daqs status --address` take it back ("127.0.0.1:9310", "/run/daqs/status.sock"). */
+export function formatListenAddress(addr: ListenAddress): string {
+  return addr.kind === 'unix' ? addr.path : formatHostPort(addr.host, addr.port);
+}
+
 /** Formats an address for messages ("127.0.0.1:9310", "unix:/run/daqs/status.sock"). */
 export function describeAddress(addr: ListenAddress): string {
   return addr.kind === 'unix' ? `unix:${addr.path}` : formatHostPort(addr.host, addr.port);

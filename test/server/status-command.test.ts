@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, renderStatus, staleWarning, type StatusIo } from '../../src/cli/commands/status.ts';
@@ -70,6 +73,20 @@ describe('daqs status', () => {
     // Guarantee VMs first.
     expect(lines.findIndex((l) => l.startsWith('vm-guar '))).toBeLessThan(lines.findIndex((l) => l.startsWith('vm-be1 ')));
     expect(io.errText()).toBe('');
+  });
+
+  it('--config finds the daemon at daemon.status of its config file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'daqs-status-'));
+    try {
+      const file = join(dir, 'daqs.yaml');
+      await writeFile(file, `port:\n  interface: eth0\n  capacity: 2gbit\ndaemon:\n  status: ${address}\n`);
+      const io = collect();
+      expect(await run(['--config', file], io)).toBe(0);
+      expect(io.outText()).toContain('config /etc/daqs/daqs.yaml');
+      await expect(run(['--config', file, '--address', address], collect())).rejects.toThrow(/give one/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('--json prints the daemon\'s JSON', async () => {

@@ -3,9 +3,11 @@
  * read from its /api/status. The table is rendered by a pure function so it is tested on
  * real snapshots without a terminal.
  */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { parseConfigText } from '../../config/index.ts';
 import type { VmTickReport } from '../../core/types.ts';
-import { DEFAULT_ADDRESS, ServerAddressError, parseListenAddress } from '../../server/address.ts';
+import { DEFAULT_ADDRESS, ServerAddressError, formatListenAddress, parseListenAddress } from '../../server/address.ts';
 import { fetchStatus, type StatusResponse } from '../../server/status-client.ts';
 import { formatRate } from '../../units/rate.ts';
 import { UsageError } from '../main.ts';
@@ -13,11 +15,12 @@ import { UsageError } from '../main.ts';
 /** One line for `daqs --help`. */
 export const summary = 'show what the running daemon sees: each VM\'s guarantee, rate, demand and cap, and the port';
 
-const USAGE = `usage: daqs status [--json] [--address HOST:PORT|SOCKET]
+const USAGE = `usage: daqs status [--json] [--address HOST:PORT|SOCKET | --config FILE]
 
   --json              print the daemon's status as JSON (for scripts)
   --address ADDR      where the daemon serves status (default ${DEFAULT_ADDRESS}, the
                       default of daemon.status in the config; a unix socket path works too)
+  --config FILE       read the address from daemon.status of the daemon's config file
   --timeout-ms N      give up after N milliseconds (default 3000)`;
 
 /** Where run() writes; the CLI edge passes the console, tests pass collectors. */
@@ -34,7 +37,7 @@ export async function run(args: string[], io: StatusIo = consoleIo): Promise<num
   try {
     ({ values } = parseArgs({
       args,
-      options: { json: { type: 'boolean', default: false }, address: { type: 'string', default: DEFAULT_ADDRESS }, 'timeout-ms': { type: 'string', default: '3000' }, help: { type: 'boolean', short: 'h', default: false } },
+      options: { json: { type: 'boolean', default: false }, address: { type: 'string' }, config: { type: 'string' }, 'timeout-ms': { type: 'string', default: '3000' }, help: { type: 'boolean', short: 'h', default: false } },
       strict: true,
       allowPositionals: false,
     }));
@@ -45,8 +48,10 @@ export async function run(args: string[], io: StatusIo = consoleIo): Promise<num
     io.out(USAGE);
     return 0;
   }
+  if (values.address !== undefined && values.config !== undefined) throw new UsageError('--address and --config both say where the daemon is: give one');
+  const address = values.address ?? (values.config !== undefined ? await statusAddressOf(values.config) : DEFAULT_ADDRESS);
   try {
-    parseListenAddress(values.address);
+    parseListenAddress(address);
   } catch (err) {
     if (err instanceof ServerAddressError) throw new UsageError(`--address: ${err.message}`);
     throw err;
@@ -54,7 +59,7 @@ export async function run(args: string[], io: StatusIo = consoleIo): Promise<num
   const timeoutMs = Number(values['timeout-ms']);
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms: ${JSON.stringify(values['timeout-ms'])} is not a positive whole number of milliseconds`);
 
-  const status = await fetchStatus(values.address, timeoutMs);
+  const status = await fetchStatus(address, timeoutMs);
   if (values.json) {
     io.out(JSON.stringify(status, null, 2));
     return 0;
@@ -134,4 +139,12 @@ function formatAge(ms: number): string {
   const m = Math.floor(s / 60);
   if (m < 120) return `${m}m ${Math.floor(s % 60)}s`;
   return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+
+// The status address as the daemon reads it from its config file (a bad file says why).
+async function statusAddressOf(path: string): Promise<string> {
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`--config ${path}: cannot read it (${e.code ?? e.message})`);
+  });
+  return formatListenAddress(parseConfigText(text, path).daemon.status);
 }
