@@ -66,9 +66,9 @@ export function renderContentionSvg(r: ExperimentResult): string {
   let lx = m.left;
   for (const [kind, color, label] of [['box', COLORS.g, 'Guarantee VM (G)'], ['box', COLORS.be, 'Best-Effort VM(s) (BE)'], ['line', COLORS.total, 'port delivered'], ['dash', COLORS.guarantee, 'guarantee'], ['dot', COLORS.demand, 'G demand alone (D_G)']] as const) {
     out.push(legendItem(lx, 78, kind, color, label));
-    lx += label.length * 8.4 + 44;
+    lx += label.length * 8.4 + 36;
   }
-  out.push(text(width - m.right, 78, 'bar = G + BE sent by the VFs (number on top)', { 'text-anchor': 'end', 'font-size': 12, fill: '#444' }));
+  out.push(text(width - m.right, 50, 'Bar = G + BE sent by the VFs (number on top).', { 'text-anchor': 'end', 'font-size': 12, fill: '#444' }));
   out.push(...yAxis(m.left, m.left + plotW, y, ticks, 'Throughput (Gbit/s, paper units)', m.top + plotH / 2));
   phases.forEach((ph, gi) => {
     const gx = m.left + gi * groupW;
