@@ -162,8 +162,12 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // paid by that VM if it is demand-limited. With every Guarantee VM idle, nobody pays.
   const provenBps = Math.min(nominalBps, Math.max(state.provenBps ?? 0, sumRateBps));
   const guaranteeSending = input.vms.some((vm) => isGuarantee(vm.sla) && (lastRateBps[vm.id] ?? 0) > o.headroomPortFrac * capacityBps / 2);
-  if (!atRisk && committedFull && totalDeficitBps === 0) {
-    const ceilingBps = guaranteeSending ? provenBps * (1 + o.capacityProbeFrac) : nominalBps;
+  if (!guaranteeSending) {
+    // No Guarantee VM sends: an overestimate costs nobody, so Best-Effort VMs get the port
+    // back at once instead of probing upward a percent per tick.
+    capacityBps = nominalBps;
+  } else if (!atRisk && committedFull && totalDeficitBps === 0) {
+    const ceilingBps = provenBps * (1 + o.capacityProbeFrac);
     capacityBps = Math.max(capacityBps, Math.min(nominalBps, capacityBps * (1 + o.capacityProbeFrac), ceilingBps));
   }
   capacityBps = Math.max(capacityBps, nominalBps * o.minCapacityFrac);

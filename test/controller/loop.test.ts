@@ -64,10 +64,10 @@ describe('contention (paper Fig. 3) in the simulator', () => {
     // Not a ratchet: the Best-Effort VM keeps most of what the Guarantee VM cannot use.
     // (Known cost: capacity learning stays conservative here, 7-11% of the port idle; see docs.)
     expect(mean(rig.totals, 30, 60)).toBeGreaterThanOrEqual(0.85 * PORT_BPS * efficiency);
-    // When it stops, capacity probing (1% a tick) gives the whole port back, more slowly.
+    // When it stops, nobody can pay for an overestimate: the whole port goes back at once.
     rig.host.setTraffic('g', { flows: 0 });
     await rig.run(30);
-    expect(ticksUntilHeld(rig.totals, 60, 90, 0.95 * PORT_BPS * efficiency)!).toBeLessThanOrEqual(12);
+    expect(ticksUntilHeld(rig.totals, 60, 90, 0.95 * PORT_BPS * efficiency)!).toBeLessThanOrEqual(RECLAIM_TICKS);
   });
 
   it.each([
