@@ -4,13 +4,13 @@
  * about a sixth of the port and misses its guarantee; with the daemon running it holds it
  * while the port stays busy. All checks are ratios within this run.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { measureRates, testbedUp, type Testbed, type TrafficHandle } from '../../src/testbed/index.ts';
 import { runChecked } from '../../src/util/exec.ts';
+import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.ts';
 
 const NAME = 'dmn';
 const CAPACITY_BPS = 2e9;
@@ -20,9 +20,8 @@ const WINDOW_MS = 4000;
 
 let tb: Testbed;
 let dir: string;
-let daemon: ChildProcess | null = null;
+let daemon: DaemonProcess | null = null;
 let traffic: TrafficHandle[] = [];
-const daemonOutput: string[] = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -33,18 +32,6 @@ async function stopTraffic(): Promise<void> {
 
 async function startContention(): Promise<void> {
   traffic = [await tb.startTraffic(0, { threads: 1 }), await tb.startTraffic(1, { threads: 5 })];
-}
-
-function startDaemon(configPath: string): ChildProcess {
-  const child = spawn(process.execPath, ['bin/daqs.js', 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (b: Buffer) => daemonOutput.push(b.toString()));
-  child.stderr?.on('data', (b: Buffer) => daemonOutput.push(b.toString()));
-  return child;
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 async function guestQdiscs(vmIndex: number): Promise<string> {
@@ -59,10 +46,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await stopTraffic().catch(() => undefined);
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGKILL');
-    await exited(daemon);
-  }
+  await daemon?.kill();
   await tb?.down();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -89,9 +73,9 @@ describe('daqs run on the emulated host (1 thread vs 5 threads)', () => {
       '  logLevel: info',
       '',
     ].join('\n'));
-    daemon = startDaemon(config);
+    daemon = startDaemonProcess(config);
     await sleep(1500);
-    expect(daemon.exitCode, daemonOutput.join('')).toBeNull();
+    expect(daemon.child.exitCode, daemon.output.join('')).toBeNull();
 
     await startContention();
     // Let TCP and the loop settle: a few ticks of 200 ms plus slow start.
@@ -101,9 +85,8 @@ describe('daqs run on the emulated host (1 thread vs 5 threads)', () => {
     const [gDuring, beDuring] = during.vmRatesBps;
     console.log(`uncontrolled: G ${(gBefore! / 1e6).toFixed(0)} Mbit/s, BE ${(beBefore! / 1e6).toFixed(0)}, port ${(before.portRateBps / 1e6).toFixed(0)}; ` +
       `with daqs: G ${(gDuring! / 1e6).toFixed(0)}, BE ${(beDuring! / 1e6).toFixed(0)}, port ${(during.portRateBps / 1e6).toFixed(0)} (guarantee ${GUARANTEE_BPS / 1e6})`);
-    if (process.env.DAQS_TEST_DUMP) await writeFile(process.env.DAQS_TEST_DUMP, daemonOutput.join(''));
     expect(gBefore! / GUARANTEE_BPS).toBeLessThan(0.75);
-    expect(gDuring! / GUARANTEE_BPS, daemonOutput.join('').slice(-3000)).toBeGreaterThan(0.93);
+    expect(gDuring! / GUARANTEE_BPS, daemon.output.join('').slice(-3000)).toBeGreaterThan(0.93);
     // Work-conserving: the Best-Effort VM gets the rest, so the port stays about as busy.
     expect(during.portRateBps / before.portRateBps).toBeGreaterThan(0.85);
     // The cap daqs enforces is in the Best-Effort guest, not in the Guarantee guest.
@@ -114,8 +97,8 @@ describe('daqs run on the emulated host (1 thread vs 5 threads)', () => {
   it('SIGTERM stops it cleanly and lifts the caps it set', async () => {
     await stopTraffic();
     expect(daemon).not.toBeNull();
-    daemon!.kill('SIGTERM');
-    expect(await exited(daemon!)).toBe(0);
+    daemon!.child.kill('SIGTERM');
+    expect(await daemon!.exited()).toBe(0);
     expect(await guestQdiscs(1)).not.toMatch(/htb|tbf/);
   });
 });

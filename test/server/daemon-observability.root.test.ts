@@ -4,7 +4,6 @@
  * status` reads the daemon, Chromium shows every VM updating, and SIGTERM stops it cleanly.
  * Needs root (network namespaces). Checks are relative (before/after traffic), never absolute.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -17,6 +16,7 @@ import { fetchFromDaemon } from '../../src/server/status-client.ts';
 import { testbedUp, type Testbed, type TrafficHandle } from '../../src/testbed/index.ts';
 import { launchChromium } from './browser.ts';
 import { parsePromText, sampleValue, type PromSample } from './helpers.ts';
+import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.ts';
 
 const NAME = 'obs';
 const CAPACITY_BPS = 2e9;
@@ -25,11 +25,10 @@ const SCREENSHOT = join(ROOT, 'out', 'screenshots', 'web-view-daemon.png');
 
 let tb: Testbed;
 let dir: string;
-let daemon: ChildProcess | null = null;
+let daemon: DaemonProcess | null = null;
 let traffic: TrafficHandle[] = [];
 let statusAddr = '';
 let metricsAddr = '';
-const daemonOutput: string[] = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -44,11 +43,6 @@ function freePort(): Promise<number> {
   });
 }
 
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 async function scrape(): Promise<PromSample[]> {
   return parsePromText(await fetchFromDaemon(metricsAddr, '/metrics'));
 }
@@ -59,7 +53,7 @@ async function eventually<T>(check: () => Promise<T | undefined>, what: string, 
   for (;;) {
     const v = await check().catch(() => undefined);
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; daemon output:\n${daemonOutput.join('').slice(-3000)}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; daemon output:\n${(daemon?.output.join('') ?? '').slice(-3000)}`);
     await sleep(250);
   }
 }
@@ -84,18 +78,13 @@ beforeAll(async () => {
     '  logLevel: info',
     '',
   ].join('\n'));
-  daemon = spawn(process.execPath, ['bin/daqs.js', 'run', '--config', config], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  daemon.stdout?.on('data', (b: Buffer) => daemonOutput.push(b.toString()));
-  daemon.stderr?.on('data', (b: Buffer) => daemonOutput.push(b.toString()));
+  daemon = startDaemonProcess(config);
   await eventually(async () => ((await scrape()).some((s) => s.name === 'daqs_vm_info') ? true : undefined), 'the daemon to serve metrics for its VMs');
 });
 
 afterAll(async () => {
   await Promise.all(traffic.map((t) => t.stop().catch(() => undefined)));
-  if (daemon && daemon.exitCode === null) {
-    daemon.kill('SIGKILL');
-    await exited(daemon);
-  }
+  await daemon?.kill();
   await tb?.down();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -167,8 +156,8 @@ describe('daqs run serves metrics, status and the live view (emulated host)', ()
   it('SIGTERM stops the daemon cleanly and frees its addresses', async () => {
     await Promise.all(traffic.map((t) => t.stop()));
     traffic = [];
-    daemon!.kill('SIGTERM');
-    expect(await exited(daemon!)).toBe(0);
+    daemon!.child.kill('SIGTERM');
+    expect(await daemon!.exited()).toBe(0);
     await expect(fetchFromDaemon(metricsAddr, '/metrics', 1000)).rejects.toMatchObject({ code: 'E_NO_DAEMON' });
   });
 });
