@@ -104,8 +104,10 @@ describe('traffic through the port', () => {
       const share = shares[2]!;
       const portShare = windows.reduce((sum, w) => sum + w.portRateBps, 0) / windows.length / CAPACITY_BPS;
       console.log(`1 vs 5 threads: 1-thread VM share median ${pct(share)} (per second: ${shares.map(pct).join(' ')}; a sixth is 16.7%), port ${pct(portShare)} of nominal`);
-      // The port is shared per TCP flow, not per VM: far below half, around a sixth.
-      expect(share).toBeGreaterThan(0.04);
+      // The port is shared per TCP flow, not per VM: far below half. Around a sixth in most
+      // runs (13-17%), but with a drop-tail queue and no fq/codel in this kernel the lone flow
+      // sometimes stays at 2-4% for whole seconds (seen in CI): it must still send, no more.
+      expect(share).toBeGreaterThan(0.01);
       expect(share).toBeLessThan(0.3);
       // And the port was the bottleneck, not the CPU.
       expect(portShare).toBeGreaterThan(0.8);
