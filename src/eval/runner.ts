@@ -10,7 +10,6 @@ import { analyzeRecording, judgePhases, seriesOf, type PhaseStats, type PolicyRe
 import { summarize } from './measures.ts';
 import { policyByName, type ControlledPolicy, type PolicyName } from './policies.ts';
 import { RESULT_SCHEMA, type ExperimentResult, type PolicyResult, type PolicySeries } from './result.ts';
-import { openFastCounters, type ClosableCounterSource } from './fast-counters.ts';
 import { testbedCounterSource, type NowMs } from './sampler.ts';
 import { Recorder, recordDemand, resetHost, runAdaptability, runContention, SETTLE_MS, type Ctx, type ProgressEvent } from './steps.ts';
 import { PAPER_CAPACITY_BPS, planPhases, scaleOf, validateOptions, vmCountOf, type ExperimentOptions } from './scenarios.ts';
@@ -34,8 +33,6 @@ export interface RunnerDeps {
   readonly signal?: AbortSignal;
   readonly log?: Logger;
   readonly now?: NowMs;
-  /** Opens the fast counter path (default: /proc of the switch namespace); a rejection falls back to the testbed's reader. */
-  readonly openCounters?: (tb: Testbed) => Promise<ClosableCounterSource>;
   /** Pause between policy runs and contention phases; default SETTLE_MS. */
   readonly settleMs?: number;
 }
@@ -76,16 +73,7 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
   const up = deps.testbedUp ?? ((opts: TestbedOptions) => realTestbedUp(opts, { log }));
   const policyFor = deps.policyFor ?? policyByName;
   const tb = await up({ name: o.testbedName, vms: vmCountOf(o), capacityBps: o.capacityBps });
-  let fast: ClosableCounterSource | null = null;
-  let counterSource = 'proc-net-dev';
-  try {
-    fast = await (deps.openCounters ?? openFastCounters)(tb);
-  } catch (e) {
-    // Still correct, only coarser in time: say so in the log and in the result.
-    counterSource = 'ip-link';
-    log.warn({ op: 'experiment', err: e }, 'fast counter path unavailable; sampling with the testbed reader');
-  }
-  const c: Ctx = { o: { ...o, policies: order }, tb, counters: fast ?? testbedCounterSource(tb), scale, now, signal: deps.signal, onProgress: deps.onProgress, settleMs: deps.settleMs ?? SETTLE_MS };
+  const c: Ctx = { o: { ...o, policies: order }, tb, counters: testbedCounterSource(tb), scale, now, signal: deps.signal, onProgress: deps.onProgress, settleMs: deps.settleMs ?? SETTLE_MS };
   const recordings = new Map<PolicyName, PolicyRecording>();
   const errors = new Map<PolicyName, { code: string; message: string }>();
   let demandRec: PolicyRecording;
@@ -116,14 +104,13 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
     if (deps.signal?.aborted) throw new ExperimentAbortedError();
     throw e;
   } finally {
-    await fast?.close().catch(() => undefined);
     await tb.stopAllTraffic().catch(() => undefined);
     await tb.down();
   }
-  return assemble(c, startedAt, demandRec, order, recordings, errors, counterSource);
+  return assemble(c, startedAt, demandRec, order, recordings, errors);
 }
 
-function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: readonly PolicyName[], recordings: Map<PolicyName, PolicyRecording>, errors: Map<PolicyName, { code: string; message: string }>, counterSource: string): ExperimentResult {
+function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: readonly PolicyName[], recordings: Map<PolicyName, PolicyRecording>, errors: Map<PolicyName, { code: string; message: string }>): ExperimentResult {
   const { o, scale } = c;
   const vmCount = vmCountOf(o);
   const timing = { periodMs: o.periodMs, tickMs: o.tickMs };
@@ -154,7 +141,7 @@ function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: 
     scenario: o.scenario,
     startedAt,
     finishedAt: new Date().toISOString(),
-    parameters: { ...parametersOf(o, scale), counterSource },
+    parameters: parametersOf(o, scale),
     scale: { factor: scale, paperCapacityBps: PAPER_CAPACITY_BPS, emulatedCapacityBps: o.capacityBps },
     machine: machineInfo(),
     phases: planPhases(o).map((p) => ({ index: p.index, label: p.label })),

@@ -15,7 +15,7 @@ export interface CounterSource {
   read(): Promise<CounterReading>;
 }
 
-/** The testbed's own readers as a CounterSource (two commands per read: slow under load). */
+/** The testbed's switch-side counters as a CounterSource (file reads from /proc: well under a tick). */
 export function testbedCounterSource(tb: { readAllHostTxBytes(): Promise<bigint[]>; readPortTxBytes(): Promise<bigint> }): CounterSource {
   return {
     async read() {

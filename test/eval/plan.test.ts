@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseExperimentArgs } from '../../src/cli/commands/experiment.ts';
 import { analyzeRecording, judgePhases, seriesOf, type PolicyRecording, type RawSample } from '../../src/eval/analyze.ts';
-import { parseProcNetDev } from '../../src/eval/fast-counters.ts';
 import { PolicyError, staticCapsBps } from '../../src/eval/policies.ts';
 import { runOrder } from '../../src/eval/runner.ts';
 import { defaultOptions, ExperimentOptionError, planPhases, scaleOf, validateOptions } from '../../src/eval/scenarios.ts';
@@ -67,22 +66,6 @@ describe('parseExperimentArgs', () => {
     { args: ['adaptability', '--g-uncapped', '--g-demand', '10gbit'], want: /contradict/ },
   ])('refuses $args', ({ args, want }) => {
     expect(() => parseExperimentArgs(args)).toThrow(want);
-  });
-});
-
-describe('parseProcNetDev', () => {
-  it('reads rx and tx bytes per interface, past 2^53', () => {
-    const text = [
-      'Inter-|   Receive                                                |  Transmit',
-      ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
-      '    lo:       0       0    0    0    0     0          0         0        0       0    0    0    0     0       0          0',
-      '   vf0: 9007199254740993 812 0 0 0 0 0 0 4200 12 0 0 0 0 0 0',
-      '   up0: 100 1 0 0 0 0 0 0 123456789 99 0 3 0 0 0 0',
-    ].join('\n');
-    const devs = parseProcNetDev(text);
-    expect(devs.get('vf0')).toEqual({ rxBytes: 9007199254740993n, txBytes: 4200n });
-    expect(devs.get('up0')?.txBytes).toBe(123456789n);
-    expect(devs.has('face')).toBe(false);
   });
 });
 
