@@ -37,6 +37,9 @@ function endpointKey(vm: InventoryVm): string {
 export class EndpointPool {
   readonly #entries = new Map<VmId, Entry>();
   readonly #opts: EndpointPoolOptions;
+  // The loop asks every tick; the inventory changes every few seconds at most.
+  #lastInput: readonly InventoryVm[] | null = null;
+  #lastOutput: ControlledVm[] = [];
 
   constructor(opts: EndpointPoolOptions) {
     this.#opts = opts;
@@ -44,6 +47,7 @@ export class EndpointPool {
 
   /** Brings the pool in line with the inventory and returns what the loop should control. */
   sync(vms: readonly InventoryVm[]): ControlledVm[] {
+    if (vms === this.#lastInput) return this.#lastOutput;
     const seen = new Set<VmId>();
     const out: ControlledVm[] = [];
     for (const vm of vms) {
@@ -69,6 +73,8 @@ export class EndpointPool {
         void this.#close(entry.endpoint, id);
       }
     }
+    this.#lastInput = vms;
+    this.#lastOutput = out;
     return out;
   }
 
@@ -76,6 +82,8 @@ export class EndpointPool {
   async closeAll(): Promise<void> {
     const all = [...this.#entries];
     this.#entries.clear();
+    this.#lastInput = null;
+    this.#lastOutput = [];
     await Promise.all(all.map(([id, e]) => this.#close(e.endpoint, id)));
   }
 
