@@ -14,6 +14,18 @@ export interface PolicyVmInput {
   readonly rateBps: number | null;
   /** Cap in force; null = uncapped. */
   readonly capBps: number | null;
+  /**
+   * Real length of the window rateBps was measured over (ms), which is not always tickMs: a
+   * late or skipped observation makes it longer. Absent or null when unknown.
+   */
+  readonly windowMs?: number | null;
+  /**
+   * False when rateBps is not a clean reading of capBps at work: the cap changed (an apply
+   * landed) during the window, the cap in force is unknown (an apply failed or timed out and
+   * is being read back), or the observation queued behind an apply. A policy must not judge
+   * "held by its cap" or learn the port's capacity from such a window. Absent means true.
+   */
+  readonly settled?: boolean;
 }
 
 /** One tick's input to a policy. */
