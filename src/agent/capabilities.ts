@@ -3,7 +3,7 @@
  * run tc), exec status, and interface statistics (QEMU 2.11 added `statistics`).
  */
 import { AgentError } from './errors.ts';
-import type { JsonValue } from './json.ts';
+import type { JsonValue } from '../util/json.ts';
 import type { GuestAgent } from './types.ts';
 
 /** Commands daqs calls at every tick or on every cap change. */

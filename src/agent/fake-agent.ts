@@ -7,7 +7,7 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
-import { parseJsonBig, stringifyJsonBig, type JsonValue } from './json.ts';
+import { parseJsonBig, stringifyJsonBig, type JsonValue } from '../util/json.ts';
 
 /** One request as the fake agent received it. */
 export interface FakeRequest {

@@ -5,7 +5,7 @@
  * shows what the guest saw (exec count, the cap in force).
  */
 import type { FakeHandler, FakeReply } from './fake-agent.ts';
-import type { JsonValue } from './json.ts';
+import type { JsonValue } from '../util/json.ts';
 
 /** One interface of the fake guest. */
 export interface FakeGuestInterface {

@@ -5,7 +5,7 @@
  * the process, so the result is taken from that one call.
  */
 import { AgentError } from './errors.ts';
-import type { JsonValue } from './json.ts';
+import type { JsonValue } from '../util/json.ts';
 import type { GuestAgent } from './types.ts';
 
 /** What to run in the guest. */

@@ -8,7 +8,7 @@
 import { runCommand, CommandError } from '../util/exec.ts';
 import type { Logger } from '../util/log.ts';
 import { AgentError, agentErrorFromReply } from './errors.ts';
-import { parseJsonBig, stringifyJsonBig, type JsonValue } from './json.ts';
+import { parseJsonBig, stringifyJsonBig, type JsonValue } from '../util/json.ts';
 import type { ExecuteOptions, GuestAgent } from './types.ts';
 
 /** Construction options of LibvirtAgent. */

@@ -11,7 +11,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from '../util/log.ts';
 import { silentLogger } from '../util/log.ts';
 import { AgentError, agentErrorFromReply } from './errors.ts';
-import { parseJsonBig, stringifyJsonBig, type JsonValue } from './json.ts';
+import { parseJsonBig, stringifyJsonBig, type JsonValue } from '../util/json.ts';
 import { LineReader } from './line-reader.ts';
 import type { ExecuteOptions, GuestAgent } from './types.ts';
 

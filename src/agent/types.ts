@@ -3,7 +3,7 @@
  * and one to let go of the connection. QgaClient (unix socket) and LibvirtAgent (virsh) both
  * implement it, and both throw AgentError with the same codes.
  */
-import type { JsonValue } from './json.ts';
+import type { JsonValue } from '../util/json.ts';
 
 /** Per-call options of GuestAgent.execute. */
 export interface ExecuteOptions {

@@ -3,7 +3,7 @@
  * its MAC (or a configured name), never by position: guests add bridges, VLANs and tunnels,
  * and "the last interface" is whatever the guest created last.
  */
-import { toCounter, type JsonValue } from '../agent/json.ts';
+import { toCounter, type JsonValue } from '../util/json.ts';
 import { TelemetryError } from './errors.ts';
 
 /** Counters of one guest interface (exact 64-bit values). */
