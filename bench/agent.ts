@@ -6,7 +6,8 @@
  * here passes or fails, the figures go into reports.
  */
 import { cpus, loadavg } from 'node:os';
-import { endpointForTestbedVm, type AgentVmEndpoint } from '../src/agent/endpoint.ts';
+import type { AgentVmEndpoint } from '../src/endpoint/agent-endpoint.ts';
+import { endpointForTestbedVm } from '../src/endpoint/testbed.ts';
 import { testbedUp, MAX_VMS, type Testbed } from '../src/testbed/index.ts';
 
 const NAME = 'agb';

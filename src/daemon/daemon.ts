@@ -13,7 +13,7 @@ import { formatListenAddress } from '../server/address.ts';
 import { ObservationHub, startServer, type RunningServer } from '../server/index.ts';
 import { systemClock } from '../telemetry/clock.ts';
 import type { Logger } from '../util/log.ts';
-import { EndpointPool, type EndpointPoolOptions } from './endpoints.ts';
+import { EndpointPool, type EndpointPoolOptions } from '../endpoint/pool.ts';
 
 /** What a daemon needs; side effects can be replaced for tests. */
 export interface DaemonOptions {

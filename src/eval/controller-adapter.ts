@@ -3,7 +3,7 @@
  * `daqs` (ours) run the real controller against the emulated host, measuring through qemu-ga
  * and enforcing with tc inside the emulated guests, exactly as `daqs run` does.
  */
-import { endpointForTestbedVm } from '../agent/endpoint.ts';
+import { endpointForTestbedVm } from '../endpoint/testbed.ts';
 import type { Sla } from '../core/types.ts';
 import { Controller, type ControlledVm } from '../controller/index.ts';
 import { createPolicy } from '../policy/index.ts';

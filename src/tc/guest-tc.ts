@@ -1,24 +1,23 @@
 /**
- * Enforces a VM's TX cap with tc inside the guest, through guest-exec (argv only; batch input
- * goes to `tc -batch -` on stdin via input-data). The last cap applied per interface is cached:
+ * Enforces a VM's TX cap with tc inside the guest, through a TcRunner (argv only; batch input
+ * goes to `tc -batch -` on stdin). The last cap applied per interface is cached:
  * applying it again runs nothing, and a readback that disagrees clears the cache so the next
  * apply repairs the drift.
  */
-import { AgentError } from '../agent/errors.ts';
-import { guestExec, type GuestExecResult } from '../agent/guest-exec.ts';
-import type { GuestAgent } from '../agent/types.ts';
 import type { Logger } from '../util/log.ts';
 import { silentLogger } from '../util/log.ts';
+import { TcError } from './errors.ts';
 import { buildChangeBatch, buildCreateBatch, buildLiftArgs, buildReadBatch, isMissingClass, isNothingToLift, type HtbTuning } from './htb-plan.ts';
 import { parseTcShow } from './parse.ts';
 import { capFromShow, capMatches, type TcCapReading } from './readback.ts';
+import type { TcRunner, TcRunResult } from './runner.ts';
 
 /** Options of GuestTc. */
 export interface GuestTcOptions {
   /** tc in the guest (default "tc", found on the agent's PATH). */
   readonly tcPath?: string;
   readonly tuning?: HtbTuning;
-  /** Bound on one tc run through the agent (default 900 ms). */
+  /** Bound on one tc run (default 900 ms). */
   readonly timeoutMs?: number;
   readonly logger?: Logger;
 }
@@ -26,17 +25,15 @@ export interface GuestTcOptions {
 /** What applyCap did. */
 export type ApplyOutcome = 'unchanged' | 'changed' | 'created' | 'lifted';
 
-/** tc in one guest, over its agent. */
+/** tc in one guest, through its runner. */
 export class GuestTc {
   private readonly applied = new Map<string, number | null>();
-  // Typical tc run time in this guest: the first status poll waits most of it instead of polling an unfinished tc.
-  private typicalExecMs: number | null = null;
   private readonly tcPath: string;
   private readonly log: Logger;
 
-  constructor(private readonly agent: GuestAgent, private readonly opts: GuestTcOptions = {}) {
+  constructor(private readonly runner: TcRunner, private readonly opts: GuestTcOptions = {}) {
     this.tcPath = opts.tcPath ?? 'tc';
-    this.log = (opts.logger ?? silentLogger).child({ vm: agent.vm });
+    this.log = (opts.logger ?? silentLogger).child({ vm: runner.vm });
   }
 
   /** Makes capBps the TX cap of iface (null lifts it); changes the class in place when daqs' qdisc is there. */
@@ -90,12 +87,9 @@ export class GuestTc {
     else this.applied.delete(iface);
   }
 
-  private async tc(args: string[], stdin: string | undefined, signal?: AbortSignal): Promise<GuestExecResult> {
+  private async tc(args: string[], stdin: string | undefined, signal?: AbortSignal): Promise<TcRunResult> {
     try {
-      const firstPollMs = this.typicalExecMs === null ? undefined : Math.min(50, Math.max(1, this.typicalExecMs * 0.7));
-      const r = await guestExec(this.agent, { path: this.tcPath, args, stdin, timeoutMs: this.opts.timeoutMs ?? 900, signal, firstPollMs });
-      this.typicalExecMs = this.typicalExecMs === null ? r.elapsedMs : 0.8 * this.typicalExecMs + 0.2 * r.elapsedMs;
-      return r;
+      return await this.runner.run({ path: this.tcPath, args, stdin, timeoutMs: this.opts.timeoutMs ?? 900, signal });
     } catch (e) {
       // An exec whose outcome we did not see may or may not have changed tc.
       this.applied.clear();
@@ -103,10 +97,7 @@ export class GuestTc {
     }
   }
 
-  private failure(what: string, r: GuestExecResult): AgentError {
-    return new AgentError('E_EXEC_FAILED', `${what}: ${this.tcPath} exited ${r.exitCode ?? `by signal ${r.signal}`}: ${r.stderr.trim().slice(0, 400) || '(no stderr)'}`, {
-      vm: this.agent.vm,
-      operation: `tc ${what}`,
-    });
+  private failure(what: string, r: TcRunResult): TcError {
+    return new TcError('E_EXEC_FAILED', this.runner.vm, `tc ${what}`, `${what}: ${this.tcPath} exited ${r.exitCode ?? `by signal ${r.signal}`}: ${r.stderr.trim().slice(0, 400) || '(no stderr)'}`);
   }
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QgaClient } from '../../src/agent/qga-client.ts';
+import { GuestExecTcRunner } from '../../src/endpoint/guest-exec-tc.ts';
 import { GuestTc } from '../../src/tc/guest-tc.ts';
 import { runChecked, runCommand } from '../../src/util/exec.ts';
 import { startNetnsAgent, type NetnsAgent } from '../agent/helpers/netns-agent.ts';
@@ -13,7 +14,7 @@ describe('GuestTc through a real qemu-ga', () => {
   beforeAll(async () => {
     ns = await startNetnsAgent('tc');
     agent = new QgaClient({ socketPath: ns.socketPath, vm: 'ag-tc', defaultTimeoutMs: 900 });
-    tc = new GuestTc(agent);
+    tc = new GuestTc(new GuestExecTcRunner(agent));
   });
   afterAll(async () => {
     await agent?.close();

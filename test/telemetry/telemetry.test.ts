@@ -3,11 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAgent, type FakeAgent } from '../../src/agent/fake-agent.ts';
-import type { JsonValue } from '../../src/agent/json.ts';
+import type { JsonValue } from '../../src/util/json.ts';
 import { QgaClient } from '../../src/agent/qga-client.ts';
 import { normalizeMac, parseGuestInterfaces, pickInterface, type IfaceSelector } from '../../src/telemetry/interfaces.ts';
 import { RateEstimator, type RateStatus } from '../../src/telemetry/rate-estimator.ts';
-import { AgentTxSource, RateMeter } from '../../src/telemetry/sources.ts';
+import { AgentTxSource } from '../../src/endpoint/agent-tx-source.ts';
+import { RateMeter } from '../../src/telemetry/sources.ts';
 
 const REPLY: JsonValue = [
   { name: 'lo', 'hardware-address': '00:00:00:00:00:00', statistics: { 'tx-bytes': 100, 'rx-bytes': 100 } },

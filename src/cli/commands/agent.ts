@@ -3,7 +3,7 @@
  * its capabilities, its VF TX counter and rate, and the cap in force (or set one).
  */
 import { parseArgs } from 'node:util';
-import { AgentVmEndpoint } from '../../agent/endpoint.ts';
+import { AgentVmEndpoint } from '../../endpoint/agent-endpoint.ts';
 import { checkCapabilities, missingCapabilities, parseGuestInfo } from '../../agent/capabilities.ts';
 import { LibvirtAgent } from '../../agent/libvirt-agent.ts';
 import { QgaClient } from '../../agent/qga-client.ts';

@@ -3,13 +3,14 @@
  * real iperf2 TCP. Every throughput check is a ratio within this run (the machine is shared).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentVmEndpoint } from '../../src/agent/endpoint.ts';
-import { endpointForTestbedVm, hostCountedEndpointForTestbedVm } from '../../src/agent/endpoint.ts';
+import type { AgentVmEndpoint } from '../../src/endpoint/agent-endpoint.ts';
+import { AgentTxSource } from '../../src/endpoint/agent-tx-source.ts';
+import { endpointForTestbedVm, hostCountedEndpointForTestbedVm } from '../../src/endpoint/testbed.ts';
 import { checkCapabilities } from '../../src/agent/capabilities.ts';
 import { testbedUp, type Testbed, type TrafficHandle } from '../../src/testbed/index.ts';
-import { RateMeter, AgentTxSource, HostTxSource } from '../../src/telemetry/sources.ts';
+import { RateMeter, HostTxSource } from '../../src/telemetry/sources.ts';
 import { runChecked } from '../../src/util/exec.ts';
-import { requireRoot } from './helpers/netns-agent.ts';
+import { requireRoot } from '../agent/helpers/netns-agent.ts';
 
 const NAME = 'agr';
 const WARMUP_MS = 1000;

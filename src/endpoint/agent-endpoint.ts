@@ -3,14 +3,14 @@
  * enforced with tc in the guest. The host-counter variant keeps enforcement in the guest but
  * reads TX where the host sees the VF, which a guest cannot forge.
  */
+import type { GuestAgent } from '../agent/types.ts';
 import type { CapReading, Clock, TxSample, VmEndpoint, VmId } from '../core/types.ts';
-import type { Testbed, TestbedVm } from '../testbed/types.ts';
 import { GuestTc, type GuestTcOptions } from '../tc/guest-tc.ts';
-import { AgentTxSource, HostTxSource, type TxCounterSource } from '../telemetry/sources.ts';
 import type { IfaceSelector } from '../telemetry/interfaces.ts';
+import type { TxCounterSource } from '../telemetry/sources.ts';
 import type { Logger } from '../util/log.ts';
-import { QgaClient, type QgaClientOptions } from './qga-client.ts';
-import type { GuestAgent } from './types.ts';
+import { AgentTxSource } from './agent-tx-source.ts';
+import { GuestExecTcRunner } from './guest-exec-tc.ts';
 
 /** Construction options of AgentVmEndpoint. */
 export interface AgentEndpointOptions {
@@ -41,7 +41,7 @@ export class AgentVmEndpoint implements VmEndpoint {
     this.agent = opts.agent;
     this.stats = new AgentTxSource(opts.agent, opts.iface, { id: opts.id, clock: opts.clock, timeoutMs: opts.statsTimeoutMs });
     this.tx = opts.txSource ?? this.stats;
-    this.tc = new GuestTc(opts.agent, { logger: opts.logger, ...opts.tc });
+    this.tc = new GuestTc(new GuestExecTcRunner(opts.agent), { logger: opts.logger, ...opts.tc });
   }
 
   /** Reads the VF's TX counter (from the guest, or the configured host source). */
@@ -85,19 +85,4 @@ export class AgentVmEndpoint implements VmEndpoint {
     }
     return this.ifaceNameCache;
   }
-}
-
-/** Options for endpoints built from a testbed VM. */
-export type TestbedEndpointOptions = Omit<AgentEndpointOptions, 'id' | 'agent' | 'iface' | 'txSource'> & { readonly client?: Partial<QgaClientOptions> };
-
-/** An endpoint for an emulated VM: its own QgaClient on vm.agentSocket, VF chosen by vm.mac. */
-export function endpointForTestbedVm(vm: TestbedVm, opts: TestbedEndpointOptions = {}): AgentVmEndpoint {
-  const agent = new QgaClient({ socketPath: vm.agentSocket, vm: vm.id, logger: opts.logger, ...opts.client });
-  return new AgentVmEndpoint({ ...opts, id: vm.id, agent, iface: { mac: vm.mac } });
-}
-
-/** Like endpointForTestbedVm, but TX is read from the switch-side counter of the VF (the host's trusted view). */
-export function hostCountedEndpointForTestbedVm(testbed: Pick<Testbed, 'readHostTxBytes'>, vm: TestbedVm, opts: TestbedEndpointOptions = {}): AgentVmEndpoint {
-  const agent = new QgaClient({ socketPath: vm.agentSocket, vm: vm.id, logger: opts.logger, ...opts.client });
-  return new AgentVmEndpoint({ ...opts, id: vm.id, agent, iface: { mac: vm.mac }, txSource: new HostTxSource(vm.id, testbed, vm.index, { clock: opts.clock }) });
 }

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentVmEndpoint } from '../../src/agent/endpoint.ts';
+import { AgentVmEndpoint } from '../../src/endpoint/agent-endpoint.ts';
 import { startFakeAgent, type FakeAgent } from '../../src/agent/fake-agent.ts';
 import { FakeGuest } from '../../src/agent/fake-guest.ts';
 import { QgaClient } from '../../src/agent/qga-client.ts';
