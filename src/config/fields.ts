@@ -4,7 +4,7 @@
  * `vms.web1.guarantee: "10gbitt" is not a rate: ...`.
  */
 import { z } from 'zod';
-import { isLoopbackHost, parseListenAddress, type ListenAddress } from '../server/address.ts';
+import { isLoopbackHost, parseListenAddress, type ListenAddress } from '../util/listen-address.ts';
 import { parseRateBps, RateParseError } from '../units/rate.ts';
 
 export type { ListenAddress };

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
-import { attachTestbed } from '../inventory/testbed-api.ts';
+import { attachTestbed } from '../testbed/attach-view.ts';
 import { formatRate } from '../units/rate.ts';
 import { checkAdmission } from './admission.ts';
 import { resolvePortCapacity, type CapacityDeps, type PortCapacity } from './capacity.ts';

@@ -9,7 +9,7 @@ import type { Clock, DaemonEvent } from '../core/types.ts';
 import { Controller, type StopResult } from '../controller/index.ts';
 import { createInventorySource, InventoryPoller, type InventorySource } from '../inventory/index.ts';
 import { createPolicy } from '../policy/index.ts';
-import { formatListenAddress } from '../server/address.ts';
+import { formatListenAddress } from '../util/listen-address.ts';
 import { ObservationHub, startServer, type RunningServer } from '../server/index.ts';
 import { systemClock } from '../telemetry/clock.ts';
 import type { Logger } from '../util/log.ts';

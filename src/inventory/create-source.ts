@@ -2,7 +2,7 @@ import type { DaqsConfig } from '../config/schema.ts';
 import type { Logger } from '../util/log.ts';
 import { LibvirtSource, type VirshRunner } from './libvirt-source.ts';
 import { StaticSource } from './static-source.ts';
-import type { TestbedAttach } from './testbed-api.ts';
+import type { TestbedAttach } from '../testbed/attach-view.ts';
 import { TestbedSource } from './testbed-source.ts';
 import type { InventorySource } from './types.ts';
 

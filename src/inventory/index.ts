@@ -8,7 +8,7 @@ export { buildInventory, carryOver, chooseVf, DEFAULT_SLA, resolveSla, type Buil
 export { DAQS_METADATA_ELEMENT, DAQS_METADATA_KEY, DAQS_METADATA_NS, parseSlaAttributes } from './metadata.ts';
 export { diffInventory, InventoryPoller, type InventoryChange, type InventoryPollerOptions, type InventorySettings } from './poller.ts';
 export { StaticSource, type StaticVmEntry } from './static-source.ts';
-export { attachTestbed, TestbedAttachError, type TestbedAttach, type TestbedView, type TestbedVmView } from './testbed-api.ts';
+export { attachTestbed, TestbedAttachError, type TestbedAttach, type TestbedView, type TestbedVmView } from '../testbed/attach-view.ts';
 export { TestbedSource } from './testbed-source.ts';
 export type { AgentRef, AgentStatus, DiscoveredVm, InventorySource, InventoryVm, SlaSettings, SlaSources, VfRef } from './types.ts';
 export { isDomainGone, parseDomainList, virshErrorText } from './virsh-output.ts';

@@ -1,6 +1,6 @@
 import { mapBounded } from '../util/concurrency.ts';
 import { socketStatus } from './socket-status.ts';
-import { attachTestbed, type TestbedAttach } from './testbed-api.ts';
+import { attachTestbed, type TestbedAttach } from '../testbed/attach-view.ts';
 import type { DiscoveredVm, InventorySource } from './types.ts';
 
 /**

@@ -5,7 +5,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { silentLogger, type Logger } from '../util/log.ts';
-import { checkExposure, DEFAULT_ADDRESS, formatHostPort, parseListenAddress } from './address.ts';
+import { formatHostPort, parseListenAddress } from '../util/listen-address.ts';
+import { checkExposure, DEFAULT_ADDRESS } from './address.ts';
 import { loadWebAssets, type StaticAsset } from './assets.ts';
 import { listenOn } from './listen.ts';
 import type { ObservationHub } from './hub.ts';

@@ -4,7 +4,8 @@
  */
 export { ObservationHub, type DaemonInfo, type HubOptions, type StatusSnapshot, type HistorySnapshot, type ConfigReloadStats } from './hub.ts';
 export { startServer, type RunningServer, type ServerOptions } from './http.ts';
-export { DEFAULT_ADDRESS, ServerAddressError, parseListenAddress, isLoopbackHost } from './address.ts';
+export { DEFAULT_ADDRESS } from './address.ts';
+export { ServerAddressError, parseListenAddress, isLoopbackHost } from '../util/listen-address.ts';
 export { DaqsMetrics } from './metrics.ts';
 export type { HistoryPoint, VmPoint } from './history.ts';
 export type { StreamOptions } from './stream.ts';

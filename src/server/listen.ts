@@ -6,7 +6,8 @@
 import { lstatSync, unlinkSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { connect } from 'node:net';
-import { listenError, ServerAddressError, type ListenAddress } from './address.ts';
+import { ServerAddressError, type ListenAddress } from '../util/listen-address.ts';
+import { listenError } from './address.ts';
 
 /** Listens on `addr`; rejects with the ServerAddressError listenError makes. */
 export async function listenOn(server: Server, addr: ListenAddress): Promise<void> {

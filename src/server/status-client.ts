@@ -3,7 +3,7 @@
  * fetch: fetch cannot reach a unix socket and hides the connect error under "fetch failed".
  */
 import { request } from 'node:http';
-import { describeAddress, parseListenAddress } from './address.ts';
+import { describeAddress, parseListenAddress } from '../util/listen-address.ts';
 import type { StatusSnapshot } from './hub.ts';
 
 /** Error reaching the daemon; the message says how to start one or where to point. */

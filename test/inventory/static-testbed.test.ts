@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { StaticSource } from '../../src/inventory/static-source.ts';
-import { TestbedAttachError, type TestbedAttach, type TestbedView } from '../../src/inventory/testbed-api.ts';
+import { TestbedAttachError, type TestbedAttach, type TestbedView } from '../../src/testbed/attach-view.ts';
 import { TestbedSource } from '../../src/inventory/testbed-source.ts';
 
 let dir: string;

@@ -1,9 +1,9 @@
 /**
- * The part of the emulated host (src/testbed, `testbedAttach`) that daqs' inventory and config
- * use, as a narrow interface so tests can stand in for a testbed without namespaces. The real
- * module is loaded lazily: `daqs run` against libvirt never loads the testbed code.
+ * The part of the emulated host (`testbedAttach`) that daqs' inventory and config use, as a
+ * narrow interface so tests can stand in for a testbed without namespaces. The rest of the
+ * testbed is loaded lazily: `daqs run` against libvirt never loads the testbed code.
  */
-import type { Testbed, TestbedVm } from '../testbed/index.ts';
+import type { Testbed, TestbedVm } from './types.ts';
 
 /** One emulated VM as the testbed describes it. */
 export type TestbedVmView = Pick<TestbedVm, 'index' | 'id' | 'netns' | 'iface' | 'mac' | 'ip' | 'agentSocket'>;
@@ -29,7 +29,7 @@ export class TestbedAttachError extends Error {
 
 /** `testbedAttach` from src/testbed; its errors (e.g. E_TESTBED_NOT_FOUND, with the fix) are wrapped with their code. */
 export const attachTestbed: TestbedAttach = async (name) => {
-  const { testbedAttach } = await import('../testbed/index.ts');
+  const { testbedAttach } = await import('./index.ts');
   let tb: Testbed;
   try {
     tb = await testbedAttach(name);
