@@ -12,8 +12,8 @@ import { isGuarantee } from '../policy/types.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { mapBounded, withTimeout } from './bounded.ts';
 import { ControllerConfigError, ControllerStateError, errorCode, errorMessage } from './errors.ts';
-import { estimateRateBps } from './rate.ts';
 import { capChanged } from './reconcile.ts';
+import { counterRateBps } from '../units/counter-rate.ts';
 import { formatRate } from '../units/rate.ts';
 
 /** Below this × its guarantee a Guarantee VM counts as idle (it does not want its guarantee). */
@@ -244,7 +244,7 @@ export class Controller {
       const obs = observations[i]!;
       let rateBps: number | null = null;
       if (obs.ok) {
-        rateBps = estimateRateBps(st.sample, obs.sample);
+        rateBps = counterRateBps(st.sample, obs.sample);
         st.sample = obs.sample;
       }
       this.#trackReachability(vm.id, st, obs, atEpochMs);

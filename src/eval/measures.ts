@@ -3,6 +3,7 @@
  * clock or a counter: the runner samples, these functions judge, and the tests feed them
  * synthetic series with known answers.
  */
+import { counterRateBps, type CounterReading } from '../units/counter-rate.ts';
 
 /** Error for a measure that cannot be computed from what it was given; `code` is stable. */
 export class MeasureError extends Error {
@@ -14,39 +15,21 @@ export class MeasureError extends Error {
 }
 
 /** One counter reading: bytes sent so far and when (monotonic ms). */
-export interface CounterSample {
-  readonly txBytes: bigint;
-  readonly atMs: number;
-}
-
-/**
- * Rates (bits/s) from counters read at a fixed period: element i is the mean rate between
- * reading i and i+1. A counter that goes backwards was reset (an interface recreated), so
- * that interval is reported as 0 rather than as a huge negative or wrapped rate.
- */
-export function ratesFromCounters(counters: readonly bigint[], periodMs: number): number[] {
-  if (!(periodMs > 0) || !Number.isFinite(periodMs)) throw new MeasureError(`periodMs must be a positive number, got ${periodMs}`);
-  const out: number[] = [];
-  for (let i = 1; i < counters.length; i++) {
-    const delta = (counters[i] as bigint) - (counters[i - 1] as bigint);
-    out.push(delta < 0n ? 0 : (Number(delta) * 8 * 1000) / periodMs);
-  }
-  return out;
-}
+export type CounterSample = CounterReading;
 
 /**
  * Rates (bits/s) from timestamped counters. The runner aims at a fixed period, but a loaded
  * 2-core machine delays timers, so dividing by the measured interval keeps each rate honest.
+ * A counter that went backwards (an interface re-created) gives that interval no rate
+ * (units/counter-rate.ts); a measure series needs a number there, and it counts as 0.
  */
 export function ratesFromSamples(samples: readonly CounterSample[]): number[] {
   const out: number[] = [];
   for (let i = 1; i < samples.length; i++) {
     const a = samples[i - 1] as CounterSample;
     const b = samples[i] as CounterSample;
-    const dtMs = b.atMs - a.atMs;
-    if (!(dtMs > 0)) throw new MeasureError(`samples ${i - 1} and ${i} are not increasing in time (${a.atMs} -> ${b.atMs} ms)`);
-    const delta = b.txBytes - a.txBytes;
-    out.push(delta < 0n ? 0 : (Number(delta) * 8 * 1000) / dtMs);
+    if (!(b.atMs > a.atMs)) throw new MeasureError(`samples ${i - 1} and ${i} are not increasing in time (${a.atMs} -> ${b.atMs} ms)`);
+    out.push(counterRateBps(a, b) ?? 0);
   }
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Testbed, TrafficOptions } from '../testbed/index.ts';
+import { bytesDeltaRateBps } from '../units/counter-rate.ts';
 import type { PhaseWindow, PolicyRecording, RawSample, TailWindow } from './analyze.ts';
 import type { ControlledPolicy, ExperimentSla } from './policies.ts';
 import { startSampler, type CounterSource, type NowMs } from './sampler.ts';
@@ -71,7 +72,7 @@ export class Recorder {
       const prev = all[all.length - 2];
       if (!prev || !c.onProgress) return;
       const dtMs = s.atMs - prev.atMs;
-      const ratesBps = s.counters.map((b, i) => (dtMs > 0 ? (Number(b - (prev.counters[i] ?? b)) * 8000) / dtMs : 0));
+      const ratesBps = s.counters.map((b, i) => bytesDeltaRateBps(prev.counters[i] ?? b, b, dtMs) ?? 0);
       c.onProgress({ policy: this.policy, step: this.step, stepElapsedS: (c.now() - this.stepStartMs) / 1000, ratesBps, scale: c.scale, policyIndex, policyCount });
     }, c.now);
   }

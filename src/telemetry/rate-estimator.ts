@@ -5,6 +5,7 @@
  * the next interval longer, which the measured time accounts for.
  */
 import type { TxSample } from '../core/types.ts';
+import { counterRateBps } from '../units/counter-rate.ts';
 
 /** Why a reading has, or lacks, a rate. */
 export type RateStatus = 'ok' | 'first' | 'reset' | 'gap' | 'no-time';
@@ -40,10 +41,11 @@ export class RateEstimator {
     this.last = sample;
     if (prev === null) return { rateBps: null, status: 'first', intervalMs: null };
     const dtMs = sample.atMs - prev.atMs;
-    if (sample.txBytes < prev.txBytes) return { rateBps: null, status: 'reset', intervalMs: null };
+    // Time moved forward (checked above), so no rate means the counter went backwards.
+    const rateBps = counterRateBps(prev, sample);
+    if (rateBps === null) return { rateBps: null, status: 'reset', intervalMs: null };
     if (dtMs > this.maxGapMs) return { rateBps: null, status: 'gap', intervalMs: null };
-    const bits = Number(sample.txBytes - prev.txBytes) * 8;
-    return { rateBps: bits / (dtMs / 1000), status: 'ok', intervalMs: dtMs };
+    return { rateBps, status: 'ok', intervalMs: dtMs };
   }
 
   /** Forgets the previous sample (VM restarted, interface changed). */

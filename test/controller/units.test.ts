@@ -1,20 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { capChanged, estimateRateBps, mapBounded, withTimeout } from '../../src/controller/index.ts';
-
-const s = (txBytes: bigint, atMs: number) => ({ txBytes, atMs });
-
-describe('estimateRateBps', () => {
-  it.each([
-    { name: '125 MB in 1 s is 1 Gbit/s', prev: s(0n, 0), cur: s(125_000_000n, 1000), want: 1e9 },
-    { name: 'no earlier sample: no rate', prev: null, cur: s(10n, 1000), want: null },
-    { name: 'counter reset: no rate that tick', prev: s(1000n, 0), cur: s(10n, 200), want: null },
-    { name: 'same timestamp: no rate', prev: s(0n, 200), cur: s(100n, 200), want: null },
-    { name: 'idle: zero', prev: s(5n, 0), cur: s(5n, 200), want: 0 },
-    { name: 'beyond 2^53 bytes stays exact', prev: s(2n ** 60n, 0), cur: s(2n ** 60n + 25_000_000n, 200), want: 1e9 },
-  ])('$name', ({ prev, cur, want }) => {
-    expect(estimateRateBps(prev, cur)).toBe(want);
-  });
-});
+import { capChanged, mapBounded, withTimeout } from '../../src/controller/index.ts';
 
 describe('capChanged', () => {
   it.each([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatRate, parseRateBps, RateParseError, tcRate } from '../src/units/rate.ts';
+import { formatRate, parseRateBps, RateParseError, tcRate } from '../../src/units/rate.ts';
 
 describe('parseRateBps (tc SI meaning)', () => {
   it.each([
