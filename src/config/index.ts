@@ -8,16 +8,16 @@ export { LinkSpeedError, readLinkSpeedBps, SYSFS_NET } from './link-speed.ts';
 export { completeConfig, defaultCapacityDeps, loadConfig, parseConfigText, type LoadedConfig } from './load.ts';
 export {
   configSchema,
+  DEFAULT_AGENT_TIMEOUT_MS,
   DEFAULT_LIBVIRT_URI,
   DEFAULT_METRICS_LISTEN,
   DEFAULT_STATUS_LISTEN,
+  DEFAULT_TICK_MS,
   INVENTORY_SOURCES,
-  POLICY_NAMES,
   vmSettingsSchema,
   type DaqsConfig,
   type DaqsConfigInput,
   type InventorySourceName,
-  type PolicyName,
   type VmSettings,
 } from './schema.ts';
 export { ConfigWatcher, type ConfigWatcherOptions, type ReloadOutcome, type ReloadTrigger } from './watcher.ts';

@@ -4,14 +4,13 @@
  * are short ("guarantee: 10gbit"); parsed values carry units in their names (guaranteeBps).
  */
 import { z } from 'zod';
+import { POLICY_NAMES } from '../policy/names.ts';
 import { NAME_PATTERN as TESTBED_NAME_PATTERN } from '../testbed/plan.ts';
 import { formatRate } from '../units/rate.ts';
 import { LOG_LEVELS } from '../util/log.ts';
 import { checkAdmission } from './admission.ts';
 import { ifaceNameField, isLoopback, listenField, macField, rateBpsField, weightField } from './fields.ts';
 
-/** Policies the controller can run (see docs/configuration.md). */
-export const POLICY_NAMES = ['daqs', 'paper', 'fair', 'weighted', 'static'] as const;
 /** Where the inventory finds VMs. */
 export const INVENTORY_SOURCES = ['libvirt', 'static', 'testbed'] as const;
 
@@ -19,6 +18,10 @@ export const INVENTORY_SOURCES = ['libvirt', 'static', 'testbed'] as const;
 export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9310';
 /** Default Prometheus metrics listen address (loopback only). */
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9311';
+/** Default control loop period (port.tickMs). */
+export const DEFAULT_TICK_MS = 200;
+/** Default bound on one guest agent request (agent.timeoutMs). */
+export const DEFAULT_AGENT_TIMEOUT_MS = 150;
 /** Default libvirt connection. */
 export const DEFAULT_LIBVIRT_URI = 'qemu:///system';
 
@@ -78,7 +81,7 @@ const portSchema = strict(
     interface: ifaceNameField.describe('Host interface of the shared SR-IOV port (the PF), e.g. enp65s0f0').optional(),
     testbed: testbedNameField.describe('Name of an emulated host instance to control instead of a real NIC').optional(),
     capacity: rateBpsField({ allowZero: false }).describe('Nominal port capacity (tc units); default: the link speed, or the testbed port rate').optional(),
-    tickMs: wholeNumber(50, 10_000, 'milliseconds', 200).describe('Control loop period in milliseconds'),
+    tickMs: wholeNumber(50, 10_000, 'milliseconds', DEFAULT_TICK_MS).describe('Control loop period in milliseconds'),
   },
   'the shared port',
 )
@@ -138,7 +141,7 @@ const daemonSchema = strict(
 
 const agentSchema = strict(
   // Below one second so that a stuck agent costs at most a few ticks, never a long stall.
-  { timeoutMs: wholeNumber(10, 999, 'milliseconds', 150).describe('Timeout of one guest agent request, in milliseconds') },
+  { timeoutMs: wholeNumber(10, 999, 'milliseconds', DEFAULT_AGENT_TIMEOUT_MS).describe('Timeout of one guest agent request, in milliseconds') },
   'guest agent settings',
 ).prefault({});
 
@@ -196,7 +199,5 @@ export type DaqsConfigInput = z.input<typeof configSchema>;
 export type DaqsConfig = z.output<typeof configSchema>;
 /** One VM's settings from the file; undefined means "not set here". */
 export type VmSettings = z.output<typeof vmSettingsSchema>;
-/** Name of a policy. */
-export type PolicyName = (typeof POLICY_NAMES)[number];
 /** Name of an inventory source. */
 export type InventorySourceName = (typeof INVENTORY_SOURCES)[number];

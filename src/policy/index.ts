@@ -5,4 +5,5 @@ export { daqsPolicy, DEFAULT_DAQS_OPTIONS, type DaqsOptions, type DaqsState, typ
 export { paperPolicy, DEFAULT_PAPER_OPTIONS, PAPER_PORT_BPS, type PaperOptions, type PaperState } from './paper.ts';
 export { fairPolicy, weightedPolicy, type NoState } from './share.ts';
 export { staticPolicy } from './static.ts';
-export { createPolicy, POLICY_NAMES, type PolicyName, type PolicyOptions } from './registry.ts';
+export { createPolicy, type PolicyOptions } from './registry.ts';
+export { POLICY_NAMES, type PolicyName } from './names.ts';

@@ -5,13 +5,8 @@ import { daqsPolicy, type DaqsOptions } from './daqs.ts';
 import { paperPolicy, type PaperOptions } from './paper.ts';
 import { fairPolicy, weightedPolicy } from './share.ts';
 import { staticPolicy } from './static.ts';
+import { POLICY_NAMES } from './names.ts';
 import { PolicyConfigError, type Policy } from './types.ts';
-
-/** Every policy name daqs knows. */
-export const POLICY_NAMES = ['daqs', 'paper', 'fair', 'weighted', 'static'] as const;
-
-/** One of POLICY_NAMES. */
-export type PolicyName = (typeof POLICY_NAMES)[number];
 
 /** Options per policy; each policy reads only its own. */
 export interface PolicyOptions {
