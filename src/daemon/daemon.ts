@@ -6,14 +6,15 @@
  */
 import { ConfigWatcher, type LoadedConfig, type ReloadTrigger } from '../config/index.ts';
 import type { Clock, DaemonEvent } from '../core/types.ts';
-import { Controller, type StopResult } from '../controller/index.ts';
+import type { Controller, StopResult } from '../controller/index.ts';
 import { createInventorySource, InventoryPoller, type InventorySource } from '../inventory/index.ts';
 import { createPolicy } from '../policy/index.ts';
 import { formatListenAddress } from '../util/listen-address.ts';
 import { ObservationHub, startServer, type RunningServer } from '../server/index.ts';
 import { systemClock } from '../telemetry/clock.ts';
 import type { Logger } from '../util/log.ts';
-import { EndpointPool, type EndpointPoolOptions } from '../endpoint/pool.ts';
+import type { EndpointPool, EndpointPoolOptions } from '../endpoint/pool.ts';
+import { createLoop, loopSettingsOf } from './loop.ts';
 
 /** What a daemon needs; side effects can be replaced for tests. */
 export interface DaemonOptions {
@@ -81,20 +82,13 @@ export class Daemon {
       },
       onError: (err) => log.warn({ op: 'inventory', err }, 'inventory lookup failed; keeping the previous list'),
     });
-    const pool = new EndpointPool({ logger: log, clock, agentTimeoutMs: cfg.agent.timeoutMs, ...(opts.createEndpoint ? { create: opts.createEndpoint } : {}) });
     await poller.refresh();
-    const controller = new Controller({
-      policy: createPolicy(cfg.policy),
-      capacityBps: first.capacity.capacityBps,
-      tickMs: cfg.port.tickMs,
-      clock,
+    const { controller, pool } = createLoop(loopSettingsOf(first), {
       logger: log,
+      clock,
       // The poller refreshes in the background; a tick only reads its last result.
-      listVms: () => pool.sync(poller.vms),
-      // Observation waits at most one agent request's timeout: a stuck VM costs one tick, never more.
-      perVmTimeoutMs: cfg.agent.timeoutMs,
-      onStart: cfg.daemon.onStart,
-      keepCaps: cfg.daemon.onStop === 'keep',
+      vms: () => poller.vms,
+      ...(opts.createEndpoint ? { createEndpoint: opts.createEndpoint } : {}),
     });
     controller.on('tick', (r) => hub.publishTick(r));
     controller.on('event', (e) => {

@@ -4,7 +4,7 @@
  * by controller-adapter.ts.
  */
 import type { Testbed } from '../testbed/index.ts';
-import { controllerPolicy } from './controller-adapter.ts';
+import { CONTROLLER_POLICY_NAMES, controllerPolicy } from './controller-adapter.ts';
 
 /** A Guarantee VM's SLA as an experiment sets it (emulated bits/s). */
 export interface ExperimentSla {
@@ -26,8 +26,12 @@ export interface ControlledPolicy {
   start(testbed: Testbed, slas: readonly ExperimentSla[]): Promise<RunningPolicy>;
 }
 
-/** Policy names, in the order they run (baseline first: the others are judged against it). */
-export const POLICY_NAMES = ['baseline', 'static', 'paper', 'daqs', 'oracle'] as const;
+/**
+ * Policy names, in the order they run (baseline first: the others are judged against it).
+ * baseline, static and oracle are the emulated NIC's own settings (this static is `ip link`
+ * max_tx_rate, not the controller's static policy); the rest are the controller's.
+ */
+export const POLICY_NAMES = ['baseline', 'static', ...CONTROLLER_POLICY_NAMES, 'oracle'] as const;
 /** One of the compared policies. */
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
