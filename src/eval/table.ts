@@ -2,6 +2,7 @@
  * The summary table (policy × measures) printed after a run and by `npm run bench`, and the
  * compact JSON summary printed with --json.
  */
+import { renderTable } from '../util/text-table.ts';
 import type { ExperimentResult } from './result.ts';
 
 function cell(v: number | null | undefined, digits: number): string {
@@ -20,15 +21,11 @@ export function renderSummaryTable(r: ExperimentResult): string {
     if (!s) return [p.name, '-', '-', '-', '-', '-', p.error ? `${p.error.code}` : 'no data'];
     return [p.name, cell(s.minAttainment, 3), cell(s.meanUtilization, 3), timeCell(s.maxReactionTicks, s.reactionMissed), timeCell(s.maxReclaimTicks, s.reclaimMissed), cell(s.gCoV, 3), p.error?.code ?? ''];
   });
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   const demand = r.policies.flatMap((p) => p.phases)[0]?.gDemand.paperBps;
   return [
     `${r.scenario}: scale ×${r.scale.factor} (emulated ${r.scale.emulatedCapacityBps / 1e9} Gbit/s = paper ${r.scale.paperCapacityBps / 1e9} Gbit/s)` +
       (demand !== undefined ? `, G demand alone ${(demand / 1e9).toFixed(2)} Gbit/s (paper)` : ''),
-    line(head),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...rows.map(line),
+    ...renderTable(head, rows, { rule: true }),
   ].join('\n');
 }
 
@@ -42,9 +39,7 @@ export function renderPhaseTable(r: ExperimentResult): string {
       rows.push([p.name, ph.label, cell(ph.g.paperBps / 1e9, 2), cell(ph.be.paperBps / 1e9, 2), cell(ph.total.paperBps / 1e9, 2), cell(ph.delivered.paperBps / 1e9, 2), cell(ph.attainment, 3), cell(ph.utilization, 3), ev(ph.reaction), ev(ph.reclaim), cell(ph.gCoV, 3)]);
     }
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), '(Gbit/s, paper units. G, BE, total: VF counters; delivered: what the port sent on; util = delivered / baseline delivered)'].join('\n');
+  return [...renderTable(head, rows, { rule: true }), '(Gbit/s, paper units. G, BE, total: VF counters; delivered: what the port sent on; util = delivered / baseline delivered)'].join('\n');
 }
 
 /** What --json prints: where the files are and each policy's summary or error. */

@@ -4,6 +4,7 @@ import { loadConfig, parseConfigText, completeConfig, defaultCapacityDeps } from
 import { planCaps, type PlanVm } from '../../daemon/plan.ts';
 import { createPolicy } from '../../policy/index.ts';
 import { formatRate, parseRateBps } from '../../units/rate.ts';
+import { renderTable } from '../../util/text-table.ts';
 import { UsageError } from '../main.ts';
 
 /** One line for `daqs --help`. */
@@ -78,7 +79,6 @@ export async function run(args: string[]): Promise<number> {
   console.log(`policy ${plan.policy}, port ${formatRate(plan.capacityBps)} (learned ${formatRate(plan.learnedCapacityBps)}), after ${ticks} ticks`);
   const header = ['VM', 'ROLE', 'GUARANTEE', 'MAX', 'WEIGHT', 'RATE', 'DEMAND', 'CAP', 'SENDS'];
   const lines = plan.rows.map((r) => [r.id, r.sla.guaranteeBps > 0 ? 'guarantee' : 'best-effort', fmt(r.sla.guaranteeBps || null), fmt(r.sla.maxBps), String(r.sla.weight), fmt(rates.get(r.id) ?? 0), fmt(r.demandBps), r.capBps === null ? 'none' : formatRate(r.capBps), fmt(r.sendsBps)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l[i] ?? '').length)));
-  for (const l of [header, ...lines]) console.log(l.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd());
+  for (const l of renderTable(header, lines)) console.log(l);
   return 0;
 }

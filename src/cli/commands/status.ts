@@ -11,6 +11,7 @@ import { DEFAULT_ADDRESS } from '../../server/address.ts';
 import { ServerAddressError, formatListenAddress, parseListenAddress } from '../../util/listen-address.ts';
 import { fetchStatus, type StatusResponse } from '../../server/status-client.ts';
 import { formatRate } from '../../units/rate.ts';
+import { renderTable } from '../../util/text-table.ts';
 import { UsageError } from '../main.ts';
 
 /** One line for `daqs --help`. */
@@ -125,12 +126,6 @@ function rate(bps: number | null): string {
 function byRoleThenName(a: VmTickReport, b: VmTickReport): number {
   if (a.role !== b.role) return a.role === 'guarantee' ? -1 : 1;
   return a.id.localeCompare(b.id, undefined, { numeric: true });
-}
-
-function renderTable(header: string[], rows: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
-  return [line(header), ...rows.map(line)];
 }
 
 function formatAge(ms: number): string {
