@@ -7,6 +7,7 @@
  * previous one ends.
  */
 import type { Clock, DaemonEvent, ReconcileAction, Sla, TickReport, TxSample, VmEndpoint, VmId, VmTickReport } from '../core/types.ts';
+import { attainableBps, meetsGuarantee } from '../core/guarantee.ts';
 import type { Policy, PolicyDecision, PolicyVmInput } from '../policy/types.ts';
 import { isGuarantee } from '../policy/types.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
@@ -56,8 +57,6 @@ export interface ControllerOptions {
   readonly applyTimeoutMs?: number;
   /** Caps that differ from the one in force by at most this fraction are not re-applied; default 0.005 (below one paper step). */
   readonly reconcileThresholdFrac?: number;
-  /** A Guarantee VM meets its SLA at or above this × min(guarantee, demand); default 0.95. */
-  readonly guaranteeMetFrac?: number;
   /** Wall clock for report timestamps; default Date.now. */
   readonly epochNowMs?: () => number;
 }
@@ -109,7 +108,6 @@ export class Controller {
   readonly #onStart: StartMode;
   readonly #keepCaps: boolean;
   readonly #thresholdFrac: number;
-  readonly #metFrac: number;
   readonly #epochNowMs: () => number;
   readonly #vms = new Map<VmId, VmState>();
   #known = new Map<VmId, ControlledVm>();
@@ -133,7 +131,6 @@ export class Controller {
     this.#onStart = opts.onStart ?? 'adopt';
     this.#keepCaps = opts.keepCaps ?? false;
     this.#thresholdFrac = opts.reconcileThresholdFrac ?? 0.005;
-    this.#metFrac = opts.guaranteeMetFrac ?? 0.95;
     this.#epochNowMs = opts.epochNowMs ?? Date.now;
   }
 
@@ -394,8 +391,8 @@ export class Controller {
     if (isGuarantee(vm.sla) && input.rateBps !== null) {
       // A VM that sends (almost) nothing does not want its guarantee: idle is not a violation.
       const idle = input.rateBps < IDLE_FRAC * vm.sla.guaranteeBps;
-      const targetBps = Math.min(vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
-      guaranteeMet = idle || input.rateBps >= this.#metFrac * targetBps;
+      const targetBps = attainableBps(vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
+      guaranteeMet = idle || meetsGuarantee(input.rateBps, vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
       if (!guaranteeMet && st.guaranteeMet !== false) {
         this.#emit({ atEpochMs, kind: 'guarantee-violated', vm: vm.id, message: `${vm.id} sends ${formatRate(input.rateBps)}, below ${formatRate(targetBps)}` });
       } else if (guaranteeMet && st.guaranteeMet === false) {

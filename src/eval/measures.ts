@@ -3,6 +3,7 @@
  * clock or a counter: the runner samples, these functions judge, and the tests feed them
  * synthetic series with known answers.
  */
+import { attainableBps, GUARANTEE_MET_FRAC, guaranteeMetBps } from '../core/guarantee.ts';
 import { counterRateBps, type CounterReading } from '../units/counter-rate.ts';
 
 /** Error for a measure that cannot be computed from what it was given; `code` is stable. */
@@ -63,11 +64,6 @@ export function mean(values: readonly number[]): number {
 /** Mean rate of a phase, warm-up dropped. */
 export function phaseMean(series: readonly number[], warmupSamples: number): number {
   return mean(steadyState(series, warmupSamples));
-}
-
-/** What the Guarantee VM can be expected to get: min(guarantee, its demand alone). */
-export function attainableBps(guaranteeBps: number, demandBps: number): number {
-  return Math.min(guaranteeBps, demandBps);
 }
 
 /** Attainment A = G / min(guarantee, D_G). */
@@ -150,8 +146,8 @@ function toEventTime(samples: number | null, windowSamples: number, t: Timing): 
   return { reached: true, seconds: (samples * t.periodMs) / 1000, ticks: Math.ceil((samples * t.periodMs) / t.tickMs), windowS };
 }
 
-/** Share of the target that counts as "holding" the guarantee or "having reclaimed". */
-export const HOLD_FRACTION = 0.95;
+/** Share of the target that counts as "holding" the guarantee or "having reclaimed": the loop's "guarantee met" bar. */
+export const HOLD_FRACTION = GUARANTEE_MET_FRAC;
 
 /** Samples in one second at the series' period (at least 1). */
 export function samplesPerSecond(t: Timing): number {
@@ -163,7 +159,7 @@ export function samplesPerSecond(t: Timing): number {
  * holds >= 0.95 × min(guarantee, D_G) for one second (see samplesUntilHeldOnAverage).
  */
 export function reactionTime(gSeries: readonly number[], startIndex: number, guaranteeBps: number, demandBps: number, t: Timing): EventTime {
-  const found = samplesUntilHeldOnAverage(gSeries, startIndex, HOLD_FRACTION * attainableBps(guaranteeBps, demandBps), samplesPerSecond(t));
+  const found = samplesUntilHeldOnAverage(gSeries, startIndex, guaranteeMetBps(guaranteeBps, demandBps), samplesPerSecond(t));
   return toEventTime(found, gSeries.length - startIndex, t);
 }
 

@@ -27,8 +27,8 @@ export interface DaqsOptions {
   readonly headroomFrac: number;
   /** See headroomFrac. */
   readonly headroomPortFrac: number;
-  /** A Guarantee VM at or above this × its guarantee meets it. */
-  readonly metFrac: number;
+  /** The policy's own aim: a Guarantee VM below this × its guarantee gets more room (a tuning knob, not core/guarantee.ts's "met"). */
+  readonly aimFrac: number;
   /** The port is full when the sum of rates is within this fraction of the learned capacity. */
   readonly saturationSlackFrac: number;
   /** Learned capacity grows by this fraction per tick while the port is full and no guarantee is at risk. */
@@ -52,7 +52,7 @@ export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
   growthFrac: 0.1,
   headroomFrac: 0.05,
   headroomPortFrac: 0.03,
-  metFrac: 0.98,
+  aimFrac: 0.98,
   saturationSlackFrac: 0.02,
   capacityProbeFrac: 0.01,
   capacityGain: 0.5,
@@ -204,7 +204,7 @@ function stepGuarantee(o: DaqsOptions, vm: PolicyVmInput, prev: DaqsGuaranteeSta
   // A VM first seen, or without a sample yet, may want its whole guarantee: reserve it.
   if (vm.rateBps === null) return { next: prev ?? contended(0), deficitBps: 0, giveBackBps: 0 };
   const rate = vm.rateBps;
-  const met = rate >= o.metFrac * guarBps;
+  const met = rate >= o.aimFrac * guarBps;
 
   // A VM that sends (almost) nothing is not being squeezed: TCP always gets some share of a
   // contended port. It only needs headroom to show it wants more.
