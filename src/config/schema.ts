@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { POLICY_NAMES } from '../policy/names.ts';
 import { NAME_PATTERN as TESTBED_NAME_PATTERN } from '../testbed/plan.ts';
 import { formatRate } from '../units/rate.ts';
+import { DEFAULT_STATUS_ADDRESS } from '../util/listen-address.ts';
 import { LOG_LEVELS } from '../util/log.ts';
 import { checkAdmission } from './admission.ts';
 import { ifaceNameField, isLoopback, listenField, macField, rateBpsField, weightField } from './fields.ts';
@@ -15,7 +16,7 @@ import { ifaceNameField, isLoopback, listenField, macField, rateBpsField, weight
 export const INVENTORY_SOURCES = ['libvirt', 'static', 'testbed'] as const;
 
 /** Default status listen address (loopback only). */
-export const DEFAULT_STATUS_LISTEN = '127.0.0.1:9310';
+export const DEFAULT_STATUS_LISTEN = DEFAULT_STATUS_ADDRESS;
 /** Default Prometheus metrics listen address (loopback only). */
 export const DEFAULT_METRICS_LISTEN = '127.0.0.1:9311';
 /** Default control loop period (port.tickMs). */

@@ -3,10 +3,10 @@
  * config's daemon.status may be one). These endpoints have no authentication, so anything
  * but loopback or a unix socket needs an explicit opt-in.
  */
-import { describeAddress, isLoopbackHost, ServerAddressError, type ListenAddress } from '../util/listen-address.ts';
+import { DEFAULT_STATUS_ADDRESS, describeAddress, isLoopbackHost, ServerAddressError, type ListenAddress } from '../util/listen-address.ts';
 
 /** Where daqs listens when nothing else is configured. */
-export const DEFAULT_ADDRESS = '127.0.0.1:9310';
+export const DEFAULT_ADDRESS = DEFAULT_STATUS_ADDRESS;
 
 /** Throws E_LISTEN_NON_LOOPBACK unless the address is loopback, a unix socket, or the caller opted in. */
 export function checkExposure(addr: ListenAddress, allowNonLoopback: boolean): void {

@@ -5,6 +5,9 @@
  */
 import { isIP } from 'node:net';
 
+/** Where daqs serves status and the web view when nothing else is configured. */
+export const DEFAULT_STATUS_ADDRESS = '127.0.0.1:9310';
+
 /** Error with a stable code for a listen address that is malformed, refused or unavailable. */
 export class ServerAddressError extends Error {
   constructor(readonly code: 'E_LISTEN_ADDRESS' | 'E_LISTEN_NON_LOOPBACK' | 'E_LISTEN_IN_USE' | 'E_LISTEN_DENIED' | 'E_LISTEN_UNAVAILABLE', message: string, options?: { cause?: unknown }) {
