@@ -7,8 +7,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAgent, type FakeAgent, type FakeRequest } from '../../src/agent/fake-agent.ts';
+import { startFakeAgent, type FakeAgent } from '../../src/agent/fake-agent.ts';
 import { FakeGuest } from '../../src/agent/fake-guest.ts';
+import { execBlockedHandler } from '../agent/helpers/exec-blocked.ts';
 import type { Clock } from '../../src/core/types.ts';
 import { EndpointPool } from '../../src/endpoint/pool.ts';
 import type { InventoryVm } from '../../src/inventory/index.ts';
@@ -55,16 +56,7 @@ describe('EndpointPool', () => {
     dir = await mkdtemp(join(tmpdir(), 'daqs-pool-'));
     good = await startFakeAgent(join(dir, 'good.sock'), goodGuest.handler);
     // An agent whose operator blocked guest-exec: guest-info says so.
-    blocked = await startFakeAgent(join(dir, 'blocked.sock'), (req: FakeRequest) => {
-      blockedRequests.push(req.execute);
-      if (req.execute === 'guest-info') {
-        return { return: { version: '7.2.0', supported_commands: [
-          { name: 'guest-exec', enabled: false }, { name: 'guest-exec-status', enabled: false },
-          { name: 'guest-network-get-interfaces', enabled: true }, { name: 'guest-info', enabled: true },
-        ] } };
-      }
-      return blockedGuest.handler(req);
-    });
+    blocked = await startFakeAgent(join(dir, 'blocked.sock'), execBlockedHandler(blockedGuest, blockedRequests));
   });
 
   afterAll(async () => {

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAgent, type FakeAgent, type FakeRequest } from '../../src/agent/fake-agent.ts';
+import { startFakeAgent, type FakeAgent } from '../../src/agent/fake-agent.ts';
 import { FakeGuest } from '../../src/agent/fake-guest.ts';
+import { execBlockedHandler } from '../agent/helpers/exec-blocked.ts';
 import { controllerPolicy } from '../../src/eval/controller-adapter.ts';
 import type { Testbed } from '../../src/testbed/index.ts';
 
@@ -18,16 +19,7 @@ describe('controllerPolicy (the experiments\' loop)', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'daqs-adapter-'));
-    blocked = await startFakeAgent(join(dir, 'blocked.sock'), (req: FakeRequest) => {
-      requests.push(req.execute);
-      if (req.execute === 'guest-info') {
-        return { return: { version: '7.2.0', supported_commands: [
-          { name: 'guest-exec', enabled: false }, { name: 'guest-exec-status', enabled: false },
-          { name: 'guest-network-get-interfaces', enabled: true }, { name: 'guest-info', enabled: true },
-        ] } };
-      }
-      return guest.handler(req);
-    });
+    blocked = await startFakeAgent(join(dir, 'blocked.sock'), execBlockedHandler(guest, requests));
   });
 
   afterAll(async () => {
