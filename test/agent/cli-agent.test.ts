@@ -37,12 +37,12 @@ describe('daqs agent', () => {
   });
 
   it.each<[string[], RegExp]>([
-    [[], /expected an action/],
+    [[], /missing action: one of info, stats, cap/],
     [['info'], /exactly one of --socket PATH or --domain NAME/],
     [['info', '--socket', 'a', '--domain', 'b'], /exactly one of/],
     [['stats', '--socket', '/nonexistent'], /needs --mac MAC or --iface NAME/],
-    [['stats', '--socket', '/x', '--mac', 'm', '--count', '0'], /--count "0": expected a positive whole number/],
-    [['info', '--socket', '/x', 'extra'], /unexpected argument "extra"/],
+    [['stats', '--socket', '/x', '--mac', 'm', '--count', '0'], /--count: "0" is not a whole number of at least 1/],
+    [['info', '--socket', '/x', 'extra'], /unexpected argument "extra": only cap takes one/],
     [['info', '--bogus'], /Unknown option '--bogus'/],
   ])('%j is a usage error', async (args, msg) => {
     await expect(run(args)).rejects.toMatchObject({ code: 'E_USAGE', message: expect.stringMatching(msg) });

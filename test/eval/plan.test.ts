@@ -59,10 +59,10 @@ describe('parseExperimentArgs', () => {
     expect(parseExperimentArgs(['contention']).options.gDemandCapPaperBps).toBe(18.5e9);
   });
   it.each([
-    { args: ['nope'], want: /name one scenario/ },
+    { args: ['nope'], want: /unknown scenario "nope": one of contention, adaptability/ },
     { args: ['contention', '--policies', 'baseline,magic'], want: /unknown magic/ },
     { args: ['contention', '--guarantees', '10'], want: /give a unit/ },
-    { args: ['contention', '--phase-seconds', 'ten'], want: /expected a number/ },
+    { args: ['contention', '--phase-seconds', 'ten'], want: /--phase-seconds: "ten" is not a number/ },
     { args: ['adaptability', '--g-uncapped', '--g-demand', '10gbit'], want: /contradict/ },
   ])('refuses $args', ({ args, want }) => {
     expect(() => parseExperimentArgs(args)).toThrow(want);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run, renderStatus, staleWarning, type StatusIo } from '../../src/cli/commands/status.ts';
-import { UsageError } from '../../src/cli/main.ts';
+import { UsageError } from '../../src/cli/define.ts';
 import { ObservationHub } from '../../src/server/hub.ts';
 import { startServer, type RunningServer } from '../../src/server/http.ts';
 import { DaqsMetrics } from '../../src/server/metrics.ts';

@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { run as runDemo } from '../../src/cli/commands/demo.ts';
 import { run as runTestbed } from '../../src/cli/commands/testbed.ts';
-import { UsageError } from '../../src/cli/main.ts';
+import { UsageError } from '../../src/cli/define.ts';
 
 describe('daqs testbed: bad arguments are usage errors naming the flag, before anything is built', () => {
   it.each([
-    [['up', '--vms', 'abc'], /--vms "abc" is not a whole number/],
+    [['up', '--vms', 'abc'], /--vms: "abc" is not a whole number/],
     [['up', '--capacity', 'fast'], /--capacity: invalid rate "fast"/],
     [['up', '--bogus'], /Unknown option '--bogus'/],
-    [['sideways'], /unknown action "sideways": use up, status or down/],
-    [[], /missing action/],
-    [['up', 'extra'], /unexpected argument\(s\): extra/],
+    [['sideways'], /unknown action "sideways": one of up, status, down/],
+    [[], /missing action: one of up, status, down/],
+    [['up', 'extra'], /unexpected argument "extra"/],
   ])('%j', async (args, message) => {
     const err: unknown = await runTestbed(args).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);

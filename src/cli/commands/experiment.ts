@@ -1,62 +1,25 @@
 /** `daqs experiment contention|adaptability`: the paper's experiments, every policy side by side. */
-import { parseArgs } from 'node:util';
 import { defaultOutDir, runExperimentToDir } from '../../eval/experiment.ts';
-import { POLICY_NAMES, type PolicyName } from '../../eval/policies.ts';
+import { POLICY_NAMES } from '../../eval/policies.ts';
 import { createProgressPrinter } from '../../eval/progress.ts';
-import { SCENARIOS, type ScenarioName } from '../../eval/result.ts';
+import type { ScenarioName } from '../../eval/result.ts';
 import { defaultOptions, estimateSeconds, validateOptions, type ExperimentOptions } from '../../eval/scenarios.ts';
 import { renderPhaseTable, renderSummaryTable, summaryJson } from '../../eval/table.ts';
-import { formatRate, parseRateBps } from '../../units/rate.ts';
-import { UsageError } from '../main.ts';
+import { formatRate } from '../../units/rate.ts';
+import { defineCommand, UsageError, type CommandInput } from '../define.ts';
+import { decimal, listOf, rateBps, wholeNumber } from '../values.ts';
 
-/** One line for `daqs --help`. */
-export const summary = 'run the paper\'s experiments (contention, adaptability) for every policy on an emulated host';
+const SCENARIO_HELP: Readonly<Record<ScenarioName, string>> = {
+  contention: 'one Guarantee VM against one Best-Effort VM, one phase per guarantee (paper Fig. 3)',
+  adaptability: 'one Guarantee VM while one more Best-Effort VM starts every phase (paper Fig. 4)',
+};
 
-const USAGE = `usage: daqs experiment <contention|adaptability> [options]
+// A bare "10" is 10 bit/s in tc's language; nobody means that for a scenario's rates.
+const paperRate = rateBps({ minBps: 1e6 });
 
-Brings up an emulated host, runs each policy through the scenario one after the other
-(baseline always first), takes the host down, and writes result.json, timeseries.csv and
-figures (SVG, PNG) to the output directory. Rates of the scenario are in paper units
-(a 40 Gbit/s port); the emulated port runs at --capacity, scale = 40gbit / capacity.
-
-options:
-  --policies LIST        comma-separated, from ${POLICY_NAMES.join(',')} (default: all)
-  --capacity RATE        emulated port speed (default 2gbit)
-  --phase-seconds S      length of each phase, warm-up included (default 10)
-  --warmup-seconds S     dropped at the start of each phase (default 2)
-  --reclaim-seconds S    after the last phase (contention: each), G stops; watch BE reclaim (default 3, 0 = off)
-  --lead-seconds S       contention: G sends alone before the BE VM starts (default 1)
-  --guarantees LIST      paper units, e.g. 10gbit,15gbit (contention default 10..30gbit; adaptability 10gbit)
-  --g-demand RATE        Guarantee VM demand cap, paper units, iperf2 -b (default 18.5gbit)
-  --g-uncapped           no demand cap on the Guarantee VM (the variant that meets the higher guarantees)
-  --g-threads N          Guarantee VM iperf2 threads (default 1)
-  --be-threads N         threads per Best-Effort VM (contention 5, adaptability 2)
-  --be-vms N             Best-Effort VMs (contention 1, adaptability 7: phases = N + 1)
-  --period-ms MS         counter sampling period = tick (default 200)
-  --testbed-name NAME    emulated host instance name, ≤ 8 lowercase letters/digits (default ex<pid>)
-  --out DIR              output directory (default out/experiments/<scenario>-<timestamp>)
-  --json                 quiet: print only the summary JSON on stdout
-  -h, --help`;
-
-const OPTIONS = {
-  policies: { type: 'string' },
-  capacity: { type: 'string' },
-  'phase-seconds': { type: 'string' },
-  'warmup-seconds': { type: 'string' },
-  'reclaim-seconds': { type: 'string' },
-  'lead-seconds': { type: 'string' },
-  guarantees: { type: 'string' },
-  'g-demand': { type: 'string' },
-  'g-uncapped': { type: 'boolean' },
-  'g-threads': { type: 'string' },
-  'be-threads': { type: 'string' },
-  'be-vms': { type: 'string' },
-  'period-ms': { type: 'string' },
-  'testbed-name': { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+function paperRates(text: string): number[] {
+  return text.split(',').map((g) => paperRate(g.trim()));
+}
 
 /** Parsed command line: the experiment options plus where to write and how to print. */
 export interface ExperimentArgs {
@@ -66,63 +29,55 @@ export interface ExperimentArgs {
   readonly help: boolean;
 }
 
-function num(name: string, v: string | undefined, fallback: number): number {
-  if (v === undefined) return fallback;
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${name}: expected a number, got ${JSON.stringify(v)}`);
-  return n;
-}
+const SPEC = {
+  name: 'experiment',
+  description: `Brings up an emulated host, runs each policy through the scenario one after the other
+(baseline always first), takes the host down, and writes result.json, timeseries.csv and
+figures (SVG, PNG) to the output directory. Rates of the scenario are in paper units
+(a 40 Gbit/s port); the emulated port runs at --capacity, scale = 40gbit / capacity.
+Options without a default below take the scenario's.`,
+  args: [{ name: 'scenario', choices: SCENARIO_HELP }],
+  options: {
+    policies: { type: 'string', value: 'LIST', parse: listOf(POLICY_NAMES), help: `comma-separated, from ${POLICY_NAMES.join(',')} (default: all)` },
+    capacity: { type: 'string', value: 'RATE', default: '2gbit', parse: paperRate, help: 'emulated port speed' },
+    'phase-seconds': { type: 'string', value: 'S', parse: decimal(), help: 'length of each phase, warm-up included (default 10)' },
+    'warmup-seconds': { type: 'string', value: 'S', parse: decimal(), help: 'dropped at the start of each phase (default 2)' },
+    'reclaim-seconds': { type: 'string', value: 'S', parse: decimal(), help: 'after the last phase (contention: each), G stops; watch BE reclaim (default 3, 0 = off)' },
+    'lead-seconds': { type: 'string', value: 'S', parse: decimal(), help: 'contention: G sends alone before the BE VM starts (default 1)' },
+    guarantees: { type: 'string', value: 'LIST', parse: paperRates, help: 'paper units, e.g. 10gbit,15gbit (contention default 10..30gbit; adaptability 10gbit)' },
+    'g-demand': { type: 'string', value: 'RATE', parse: paperRate, help: 'Guarantee VM demand cap, paper units, iperf2 -b (default 18.5gbit)' },
+    'g-uncapped': { type: 'boolean', help: 'no demand cap on the Guarantee VM (the variant that meets the higher guarantees)' },
+    'g-threads': { type: 'string', value: 'N', parse: wholeNumber(1), help: 'Guarantee VM iperf2 threads (default 1)' },
+    'be-threads': { type: 'string', value: 'N', parse: wholeNumber(1), help: 'threads per Best-Effort VM (contention 5, adaptability 2)' },
+    'be-vms': { type: 'string', value: 'N', parse: wholeNumber(1), help: 'Best-Effort VMs (contention 1, adaptability 7: phases = N + 1)' },
+    'period-ms': { type: 'string', value: 'MS', parse: wholeNumber(1), help: 'counter sampling period = tick (default 200)' },
+    'testbed-name': { type: 'string', value: 'NAME', help: 'emulated host instance name, up to 8 lowercase letters/digits (default ex<pid>)' },
+    out: { type: 'string', value: 'DIR', help: 'output directory (default out/experiments/<scenario>-<timestamp>)' },
+    json: { type: 'boolean', help: 'quiet: print only the summary JSON on stdout' },
+  },
+} as const;
 
-function rate(name: string, v: string): number {
-  let bps: number;
-  try {
-    bps = parseRateBps(v);
-  } catch (e) {
-    throw new UsageError(`--${name}: ${(e as Error).message}`);
-  }
-  // A bare "10" is 10 bit/s in tc's language; nobody means that here.
-  if (bps < 1e6) throw new UsageError(`--${name}: ${JSON.stringify(v)} is ${bps} bit/s; give a unit, e.g. 10gbit`);
-  return bps;
-}
+/** Runs `daqs experiment`. Exit code 0 when the result is complete and consistent, 1 otherwise. */
+export const run = defineCommand(SPEC, async (input) => runExperiment(toExperimentArgs(input)));
 
-/** Parses `daqs experiment` arguments; throws UsageError naming the bad option. */
-export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: [...args], options: OPTIONS, strict: true, allowPositionals: true });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
-  const { values: v, positionals } = parsed;
-  if (v.help) return { options: defaultOptions('contention'), outDir: null, json: false, help: true };
-  const [scenario, ...extra] = positionals;
-  if (!scenario || !(SCENARIOS as readonly string[]).includes(scenario) || extra.length > 0) {
-    throw new UsageError(`name one scenario: ${SCENARIOS.join(' or ')}${scenario ? ` (got ${positionals.join(' ')})` : ''}\n${USAGE}`);
-  }
-  const d = defaultOptions(scenario as ScenarioName);
-  let policies: PolicyName[] = [...d.policies];
-  if (v.policies !== undefined) {
-    const names = v.policies.split(',').map((s) => s.trim()).filter(Boolean);
-    const unknown = names.filter((n) => !(POLICY_NAMES as readonly string[]).includes(n));
-    if (unknown.length > 0) throw new UsageError(`--policies: unknown ${unknown.join(', ')}; choose from ${POLICY_NAMES.join(', ')}`);
-    policies = names as PolicyName[];
-  }
+function toExperimentArgs({ values: v, args }: CommandInput<typeof SPEC.options>): ExperimentArgs {
+  const d = defaultOptions(args[0] as ScenarioName);
   if (v['g-uncapped'] && v['g-demand'] !== undefined) throw new UsageError('--g-uncapped and --g-demand contradict each other; give one');
   const options: ExperimentOptions = {
     ...d,
-    policies,
-    capacityBps: v.capacity === undefined ? d.capacityBps : rate('capacity', v.capacity),
-    phaseSeconds: num('phase-seconds', v['phase-seconds'], d.phaseSeconds),
-    warmupSeconds: num('warmup-seconds', v['warmup-seconds'], d.warmupSeconds),
-    reclaimSeconds: num('reclaim-seconds', v['reclaim-seconds'], d.reclaimSeconds),
-    leadSeconds: num('lead-seconds', v['lead-seconds'], d.leadSeconds),
-    guaranteesPaperBps: v.guarantees === undefined ? d.guaranteesPaperBps : v.guarantees.split(',').map((g) => rate('guarantees', g.trim())),
-    gDemandCapPaperBps: v['g-uncapped'] ? null : v['g-demand'] === undefined ? d.gDemandCapPaperBps : rate('g-demand', v['g-demand']),
-    gThreads: num('g-threads', v['g-threads'], d.gThreads),
-    beThreads: num('be-threads', v['be-threads'], d.beThreads),
-    beVms: num('be-vms', v['be-vms'], d.beVms),
-    periodMs: num('period-ms', v['period-ms'], d.periodMs),
-    tickMs: num('period-ms', v['period-ms'], d.tickMs),
+    policies: v.policies ?? d.policies,
+    capacityBps: v.capacity,
+    phaseSeconds: v['phase-seconds'] ?? d.phaseSeconds,
+    warmupSeconds: v['warmup-seconds'] ?? d.warmupSeconds,
+    reclaimSeconds: v['reclaim-seconds'] ?? d.reclaimSeconds,
+    leadSeconds: v['lead-seconds'] ?? d.leadSeconds,
+    guaranteesPaperBps: v.guarantees ?? d.guaranteesPaperBps,
+    gDemandCapPaperBps: v['g-uncapped'] ? null : v['g-demand'] ?? d.gDemandCapPaperBps,
+    gThreads: v['g-threads'] ?? d.gThreads,
+    beThreads: v['be-threads'] ?? d.beThreads,
+    beVms: v['be-vms'] ?? d.beVms,
+    periodMs: v['period-ms'] ?? d.periodMs,
+    tickMs: v['period-ms'] ?? d.tickMs,
     testbedName: v['testbed-name'] ?? d.testbedName,
   };
   try {
@@ -130,16 +85,17 @@ export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  return { options, outDir: v.out ?? null, json: v.json === true, help: false };
+  return { options, outDir: v.out ?? null, json: v.json, help: false };
 }
 
-/** Runs `daqs experiment`. Exit code 0 when the result is complete and consistent, 1 otherwise. */
-export async function run(args: string[]): Promise<number> {
-  const a = parseExperimentArgs(args);
-  if (a.help) {
-    console.log(USAGE);
-    return 0;
-  }
+/** Parses `daqs experiment` arguments; throws UsageError naming the bad option. */
+export function parseExperimentArgs(args: readonly string[]): ExperimentArgs {
+  const input = run.parse(args);
+  if (input === 'help') return { options: defaultOptions('contention'), outDir: null, json: false, help: true };
+  return toExperimentArgs(input);
+}
+
+async function runExperiment(a: ExperimentArgs): Promise<number> {
   const o = a.options;
   const dir = a.outDir ?? defaultOutDir(o.scenario);
   const abort = new AbortController();

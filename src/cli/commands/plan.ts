@@ -1,84 +1,77 @@
 /** `daqs plan`: what the policy would set for given rates, touching no VM. */
-import { parseArgs } from 'node:util';
-import { loadConfig, parseConfigText, completeConfig, defaultCapacityDeps } from '../../config/index.ts';
+import { readFile } from 'node:fs/promises';
+import { completeConfig, defaultCapacityDeps, loadConfig, parseConfigText, type LoadedConfig } from '../../config/index.ts';
 import { planCaps, type PlanVm } from '../../daemon/plan.ts';
 import { createPolicy } from '../../policy/index.ts';
+import { POLICY_NAMES } from '../../policy/names.ts';
 import { formatRate, parseRateBps } from '../../units/rate.ts';
 import { renderTable } from '../../util/text-table.ts';
-import { UsageError } from '../main.ts';
+import { defineCommand, UsageError } from '../define.ts';
+import { oneOf, rateBps, wholeNumber } from '../values.ts';
 
-/** One line for `daqs --help`. */
-export const summary = 'show the caps a policy would set for given rates: daqs plan --config FILE --rate VM=RATE ...';
-
-const HELP = `usage: daqs plan --config FILE --rate VM=RATE [--rate VM=RATE ...] [--policy NAME] [--capacity RATE] [--ticks N] [--json]
-
-Runs the configured policy (or --policy) on the given per-VM rates for N ticks (default 5),
-each VM sending min(its rate, its cap), and prints each VM's role, guarantee, demand estimate
-and cap. VMs of the config without --rate send 0; --rate VMs not in the config are Best-Effort.
-Nothing is applied to any VM. Example:
-  daqs plan --config deploy/daqs.example.yaml --rate web1=12gbit --rate batch1=35gbit`;
-
-function parseRateArg(text: string): [string, number] {
+// "web1=12gbit" -> ['web1', 12e9]
+function vmRate(text: string): readonly [string, number] {
   const eq = text.lastIndexOf('=');
-  if (eq <= 0) throw new UsageError(`--rate "${text}" must be VM=RATE, e.g. --rate web1=12gbit`);
-  try {
-    return [text.slice(0, eq), parseRateBps(text.slice(eq + 1))];
-  } catch (e) {
-    throw new UsageError(`--rate "${text}": ${(e as Error).message}`);
-  }
+  if (eq <= 0) throw new Error(`${JSON.stringify(text)} must be VM=RATE, e.g. web1=12gbit`);
+  return [text.slice(0, eq), parseRateBps(text.slice(eq + 1))];
 }
 
 /** Prints the plan table (or JSON). */
-export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: {
-      config: { type: 'string', short: 'c' }, rate: { type: 'string', multiple: true }, policy: { type: 'string' },
-      capacity: { type: 'string' }, ticks: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    } }));
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${HELP}`);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (!values.config) throw new UsageError(`--config FILE is required\n${HELP}`);
-  const ticks = values.ticks === undefined ? 5 : Number(values.ticks);
-  if (!Number.isInteger(ticks) || ticks < 1 || ticks > 1000) throw new UsageError(`--ticks "${values.ticks}" must be a whole number from 1 to 1000`);
-  let capacityOverride: number | undefined;
-  if (values.capacity !== undefined) {
-    try {
-      capacityOverride = parseRateBps(values.capacity);
-    } catch (e) {
-      throw new UsageError(`--capacity: ${(e as Error).message}`);
-    }
-  }
-  const loaded = capacityOverride === undefined
-    ? await loadConfig(values.config)
-    : await (async () => {
-      const { readFile } = await import('node:fs/promises');
-      const text = await readFile(values.config as string, 'utf8');
-      const cfg = parseConfigText(text, values.config);
-      return completeConfig({ ...cfg, port: { ...cfg.port, capacityBps: capacityOverride } }, values.config as string, text, defaultCapacityDeps);
-    })();
+export const run = defineCommand({
+  name: 'plan',
+  description: `Runs the configured policy (or --policy) on the given per-VM rates for --ticks ticks,
+each VM sending min(its rate, its cap), and prints each VM's role, guarantee, demand estimate
+and cap. VMs of the config without --rate send 0. Nothing is applied to any VM. Example:
+  daqs plan --config deploy/daqs.example.yaml --rate web1=12gbit --rate batch1=35gbit --best-effort other=5gbit`,
+  options: {
+    config: { type: 'string', short: 'c', value: 'FILE', required: true, help: 'the configuration file (VMs, guarantees, policy, port)' },
+    rate: { type: 'string', value: 'VM=RATE', multiple: true, parse: vmRate, help: 'what a VM of the config sends uncapped (a name not in the config is refused: see --best-effort)' },
+    'best-effort': { type: 'string', value: 'VM=RATE', multiple: true, parse: vmRate, help: 'a Best-Effort VM the config does not list (as the daemon treats unlisted running VMs) and what it sends' },
+    policy: { type: 'string', value: 'NAME', parse: oneOf(POLICY_NAMES), help: `the policy to plan with instead of the config's: ${POLICY_NAMES.join(', ')}` },
+    capacity: { type: 'string', value: 'RATE', parse: rateBps({ minBps: 1e6 }), help: "the port capacity instead of the config's (or the link speed)" },
+    ticks: { type: 'string', value: 'N', default: '5', parse: wholeNumber(1, 1000), help: 'ticks to run the policy for, 1-1000' },
+    json: { type: 'boolean', help: 'print the plan as JSON' },
+  },
+}, async ({ values }, io) => {
+  const loaded = await loadWithCapacity(values.config, values.capacity);
   const cfg = loaded.config;
-  const rates = new Map((values.rate ?? []).map(parseRateArg));
-  const ids = [...new Set([...Object.keys(cfg.vms), ...rates.keys()])];
-  const vms: PlanVm[] = ids.map((id) => {
+  const listed = Object.keys(cfg.vms);
+  const rates = new Map<string, number>();
+  for (const [id, bps] of values.rate) {
+    if (!Object.hasOwn(cfg.vms, id)) {
+      throw new UsageError(`--rate ${id}=...: ${values.config} has no VM ${JSON.stringify(id)} (it lists ${listed.join(', ') || 'none'}); for a Best-Effort VM the file does not list, use --best-effort ${id}=RATE`);
+    }
+    if (rates.has(id)) throw new UsageError(`--rate: ${id} is given twice`);
+    rates.set(id, bps);
+  }
+  for (const [id, bps] of values['best-effort']) {
+    if (Object.hasOwn(cfg.vms, id)) throw new UsageError(`--best-effort ${id}=...: ${id} is in ${values.config}, which sets its SLA: use --rate ${id}=RATE`);
+    if (rates.has(id)) throw new UsageError(`--best-effort: ${id} is given twice`);
+    rates.set(id, bps);
+  }
+  const vms: PlanVm[] = [...new Set([...listed, ...rates.keys()])].map((id) => {
     const s = cfg.vms[id];
     return { id, rateBps: rates.get(id) ?? 0, sla: { guaranteeBps: s?.guaranteeBps ?? 0, maxBps: s?.maxBps ?? null, weight: s?.weight ?? 1 } };
   });
-  const policy = createPolicy(values.policy ?? cfg.policy);
-  const plan = planCaps(policy, loaded.capacity.capacityBps, vms, ticks, cfg.port.tickMs);
+  const plan = planCaps(createPolicy(values.policy ?? cfg.policy), loaded.capacity.capacityBps, vms, values.ticks, cfg.port.tickMs);
   if (values.json) {
-    console.log(JSON.stringify(plan, null, 2));
+    io.out(JSON.stringify(plan, null, 2));
     return 0;
   }
   const fmt = (bps: number | null): string => (bps === null ? '-' : formatRate(bps));
-  console.log(`policy ${plan.policy}, port ${formatRate(plan.capacityBps)} (learned ${formatRate(plan.learnedCapacityBps)}), after ${ticks} ticks`);
+  io.out(`policy ${plan.policy}, port ${formatRate(plan.capacityBps)} (learned ${formatRate(plan.learnedCapacityBps)}), after ${values.ticks} ticks`);
   const header = ['VM', 'ROLE', 'GUARANTEE', 'MAX', 'WEIGHT', 'RATE', 'DEMAND', 'CAP', 'SENDS'];
   const lines = plan.rows.map((r) => [r.id, r.sla.guaranteeBps > 0 ? 'guarantee' : 'best-effort', fmt(r.sla.guaranteeBps || null), fmt(r.sla.maxBps), String(r.sla.weight), fmt(rates.get(r.id) ?? 0), fmt(r.demandBps), r.capBps === null ? 'none' : formatRate(r.capBps), fmt(r.sendsBps)]);
-  for (const l of renderTable(header, lines)) console.log(l);
+  for (const l of renderTable(header, lines)) io.out(l);
   return 0;
+});
+
+// The config as the daemon would load it; --capacity replaces port.capacity before admission.
+async function loadWithCapacity(path: string, capacityBps: number | undefined): Promise<LoadedConfig> {
+  if (capacityBps === undefined) return loadConfig(path);
+  const text = await readFile(path, 'utf8').catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`--config ${path}: cannot read it (${e.code ?? e.message})`);
+  });
+  const cfg = parseConfigText(text, path);
+  return completeConfig({ ...cfg, port: { ...cfg.port, capacityBps } }, path, text, defaultCapacityDeps);
 }

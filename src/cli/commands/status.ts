@@ -4,7 +4,6 @@
  * real snapshots without a terminal.
  */
 import { readFile } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { parseConfigText } from '../../config/index.ts';
 import type { VmTickReport } from '../../core/types.ts';
 import { DEFAULT_ADDRESS } from '../../server/address.ts';
@@ -12,44 +11,23 @@ import { ServerAddressError, formatListenAddress, parseListenAddress } from '../
 import { fetchStatus, type StatusResponse } from '../../server/status-client.ts';
 import { formatRate } from '../../units/rate.ts';
 import { renderTable } from '../../util/text-table.ts';
-import { UsageError } from '../main.ts';
-
-/** One line for `daqs --help`. */
-export const summary = 'show what the running daemon sees: each VM\'s guarantee, rate, demand and cap, and the port';
-
-const USAGE = `usage: daqs status [--json] [--address HOST:PORT|SOCKET | --config FILE]
-
-  --json              print the daemon's status as JSON (for scripts)
-  --address ADDR      where the daemon serves status (default ${DEFAULT_ADDRESS}, the
-                      default of daemon.status in the config; a unix socket path works too)
-  --config FILE       read the address from daemon.status of the daemon's config file
-  --timeout-ms N      give up after N milliseconds (default 3000)`;
+import { defineCommand, UsageError, type CommandIo } from '../define.ts';
+import { wholeNumber } from '../values.ts';
 
 /** Where run() writes; the CLI edge passes the console, tests pass collectors. */
-export interface StatusIo {
-  out(text: string): void;
-  err(text: string): void;
-}
-
-const consoleIo: StatusIo = { out: (t) => console.log(t), err: (t) => console.error(t) };
+export type StatusIo = CommandIo;
 
 /** Runs `daqs status`; resolves to the exit code. */
-export async function run(args: string[], io: StatusIo = consoleIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: { json: { type: 'boolean', default: false }, address: { type: 'string' }, config: { type: 'string' }, 'timeout-ms': { type: 'string', default: '3000' }, help: { type: 'boolean', short: 'h', default: false } },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError(`${(err as Error).message}\n${USAGE}`);
-  }
-  if (values.help) {
-    io.out(USAGE);
-    return 0;
-  }
+export const run = defineCommand({
+  name: 'status',
+  description: 'Shows what the running daemon sees, read from its /api/status: the port, and each VM\'s\nrole, guarantee, rate, demand, cap and whether its guarantee is met.',
+  options: {
+    json: { type: 'boolean', help: "print the daemon's status as JSON (for scripts)" },
+    address: { type: 'string', value: 'ADDR', help: `where the daemon serves status: HOST:PORT or a unix socket path (default ${DEFAULT_ADDRESS}, the default of daemon.status)` },
+    config: { type: 'string', short: 'c', value: 'FILE', help: "read the address from daemon.status of the daemon's config file" },
+    'timeout-ms': { type: 'string', value: 'N', default: '3000', parse: wholeNumber(1), help: 'give up after N milliseconds' },
+  },
+}, async ({ values }, io) => {
   if (values.address !== undefined && values.config !== undefined) throw new UsageError('--address and --config both say where the daemon is: give one');
   const address = values.address ?? (values.config !== undefined ? await statusAddressOf(values.config) : DEFAULT_ADDRESS);
   try {
@@ -58,10 +36,7 @@ export async function run(args: string[], io: StatusIo = consoleIo): Promise<num
     if (err instanceof ServerAddressError) throw new UsageError(`--address: ${err.message}`);
     throw err;
   }
-  const timeoutMs = Number(values['timeout-ms']);
-  if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new UsageError(`--timeout-ms: ${JSON.stringify(values['timeout-ms'])} is not a positive whole number of milliseconds`);
-
-  const status = await fetchStatus(address, timeoutMs);
+  const status = await fetchStatus(address, values['timeout-ms']);
   if (values.json) {
     io.out(JSON.stringify(status, null, 2));
     return 0;
@@ -70,7 +45,7 @@ export async function run(args: string[], io: StatusIo = consoleIo): Promise<num
   const stale = staleWarning(status);
   if (stale) io.err(stale);
   return 0;
-}
+});
 
 /** The human-readable status: a header, the port, and one row per VM. */
 export function renderStatus(s: StatusResponse): string {

@@ -1,45 +1,8 @@
 /** `daqs testbed up|status|down`: the emulated SR-IOV host from the command line. */
-import { parseArgs } from 'node:util';
 import { agentCall, testbedAttach, testbedDown, testbedUp, type Testbed } from '../../testbed/index.ts';
-import { formatRate, parseRateBps } from '../../units/rate.ts';
-import { UsageError } from '../main.ts';
-
-/** One line for `daqs --help`. */
-export const summary = 'bring the emulated SR-IOV host (namespaces, qemu-ga per VM, shaped port) up, show it, take it down';
-
-const USAGE = `usage: daqs testbed <up|status|down> [options]
-
-  up       build the emulated host (idempotent: an instance already up is shown as it is)
-  status   show an instance: VMs, agent sockets, whether each agent answers, TX counters
-  down     remove every namespace, link, process and file of the instance (also after a crash)
-
-options:
-  --name NAME        instance name, 1-8 lowercase letters/digits (default daqs)
-  --vms N            number of VMs, 1-250 (up only; default 8)
-  --capacity RATE    port capacity, tc units (up only; default 2gbit, standing for the paper's 40)
-  --json             print JSON instead of a table
-  -h, --help`;
-
-const OPTIONS = {
-  name: { type: 'string', default: 'daqs' },
-  vms: { type: 'string', default: '8' },
-  capacity: { type: 'string', default: '2gbit' },
-  json: { type: 'boolean', default: false },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
-
-function parseVms(text: string): number {
-  if (!/^[0-9]+$/.test(text)) throw new UsageError(`--vms ${JSON.stringify(text)} is not a whole number; use e.g. --vms 8.`);
-  return Number(text);
-}
-
-function parseCapacity(text: string): number {
-  try {
-    return parseRateBps(text);
-  } catch (e) {
-    throw new UsageError(`--capacity: ${(e as Error).message}`);
-  }
-}
+import { formatRate } from '../../units/rate.ts';
+import { defineCommand } from '../define.ts';
+import { rateBps, wholeNumber } from '../values.ts';
 
 /** JSON view of a testbed: what scripts and other tools read. */
 export function testbedJson(tb: Testbed, agents?: readonly boolean[], txBytes?: readonly bigint[]): unknown {
@@ -73,38 +36,42 @@ export function renderTestbed(tb: Testbed, agents?: readonly boolean[], txBytes?
 }
 
 /** Runs `daqs testbed ...`. */
-export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (e) {
-    throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
-  const [action, ...extra] = positionals;
-  if (extra.length > 0) throw new UsageError(`unexpected argument(s): ${extra.join(' ')}\n${USAGE}`);
-  switch (action) {
+export const run = defineCommand({
+  name: 'testbed',
+  description: 'The emulated SR-IOV host: a namespace per VM with a real qemu-ga, a shaped port, a remote end.',
+  args: [{
+    name: 'action',
+    choices: {
+      up: 'build the emulated host (idempotent: an instance already up is shown as it is)',
+      status: 'show an instance: VMs, agent sockets, whether each agent answers, TX counters',
+      down: 'remove every namespace, link, process and file of the instance (also after a crash)',
+    },
+  }],
+  options: {
+    name: { type: 'string', value: 'NAME', default: 'daqs', help: 'instance name, 1-8 lowercase letters/digits' },
+    // The range is the testbed's own rule (E_TESTBED_VMS names it); here only "a whole number".
+    vms: { type: 'string', value: 'N', default: '8', parse: wholeNumber(0), help: 'up: number of VMs, 1-250' },
+    capacity: { type: 'string', value: 'RATE', default: '2gbit', parse: rateBps({ minBps: 1e6 }), help: "up: port capacity, tc units (standing for the paper's 40gbit)" },
+    json: { type: 'boolean', help: 'print JSON instead of a table' },
+  },
+}, async ({ values, args }, io) => {
+  switch (args[0]) {
     case 'up': {
-      const tb = await testbedUp({ name: values.name, vms: parseVms(values.vms), capacityBps: parseCapacity(values.capacity) });
-      console.log(values.json ? JSON.stringify(testbedJson(tb), null, 2) : `${renderTestbed(tb)}\ntake it down with: daqs testbed down --name ${tb.name}`);
+      const tb = await testbedUp({ name: values.name, vms: values.vms, capacityBps: values.capacity });
+      io.out(values.json ? JSON.stringify(testbedJson(tb), null, 2) : `${renderTestbed(tb)}\ntake it down with: daqs testbed down --name ${tb.name}`);
       return 0;
     }
     case 'status': {
       const tb = await testbedAttach(values.name);
       const agents = await Promise.all(tb.vms.map((vm) => agentCall(vm.agentSocket, undefined, undefined, 2000).then(() => true, () => false)));
       const txBytes = await tb.readAllHostTxBytes();
-      console.log(values.json ? JSON.stringify(testbedJson(tb, agents, txBytes), null, 2) : renderTestbed(tb, agents, txBytes));
+      io.out(values.json ? JSON.stringify(testbedJson(tb, agents, txBytes), null, 2) : renderTestbed(tb, agents, txBytes));
       return agents.every(Boolean) ? 0 : 1;
     }
     case 'down':
+    default: // 'down', the only other choice
       await testbedDown(values.name);
-      if (!values.json) console.log(`testbed ${values.name}: down`);
+      if (!values.json) io.out(`testbed ${values.name}: down`);
       return 0;
-    default:
-      throw new UsageError(`${action === undefined ? 'missing action' : `unknown action ${JSON.stringify(action)}`}: use up, status or down.\n${USAGE}`);
   }
-}
+});
