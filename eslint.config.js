@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'out/**', 'coverage/**', 'src/web/assets/vendor/**'] },
+  { ignores: ['node_modules/**', 'out/**', 'coverage/**', 'dist/**', 'src/web/assets/vendor/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
