@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Root tests build real namespaces, qemu-ga and iperf traffic: they share two CPU cores and
+// Everything (`npm test`). Root tests build real namespaces, qemu-ga and iperf traffic: they share two CPU cores and
 // measure throughput, so they run one file at a time to keep their ratios meaningful.
 export default defineConfig({
   test: {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Installs what `npm test` and `npm run demo` need, idempotently, before anything else runs.
-// Plain Node with no dependencies: it must work on a fresh clone before `npm ci` has run.
+// Installs what `npm run demo` (no flag) or `npm test` (--tests) needs, idempotently, before
+// anything else runs. Plain Node with no dependencies: it must work on a fresh clone before
+// `npm ci` has run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -8,15 +9,22 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Debian packages the project uses at run time and in its tests. */
-export const DEBIAN_PACKAGES = [
+/** Debian packages daqs and its emulated host use (the demo, the experiments, the benchmarks). */
+export const RUNTIME_PACKAGES = [
   'iproute2', // ip, tc: namespaces, veth, bridge, HTB
   'qemu-guest-agent', // real qemu-ga inside every emulated VM
   'iperf', // iperf2, the paper's traffic generator
   'procps', // pgrep/pkill used by the emulated host's clean-up
   'kmod', // modprobe for ifb
-  'chromium', // headless browser for the web view test (driven by playwright-core)
 ];
+
+/** Debian packages only the tests need (`npm test` passes --tests). */
+export const TEST_PACKAGES = [
+  'chromium', // headless browser for the web view test (driven by playwright-core), ~290 MB
+];
+
+const forTests = process.argv.includes('--tests');
+const DEBIAN_PACKAGES = forTests ? [...RUNTIME_PACKAGES, ...TEST_PACKAGES] : RUNTIME_PACKAGES;
 
 function fail(message) {
   console.error(`daqs setup: ${message}`);
@@ -40,10 +48,20 @@ function missingDebianPackages() {
   });
 }
 
+// Debian 12 ships Node 18; daqs needs 20 (package.json engines). Say so before anything fails.
+function ensureNode() {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major < 20) {
+    fail(`Node.js ${process.versions.node} is too old: daqs needs Node.js 20 or newer (Debian 12 ships 18).\n` +
+      '  Install Node.js 20 or 22 from NodeSource\'s Debian packages or the nodejs.org binaries (see README.md, Prerequisites), then run again.');
+  }
+}
+
 function ensureRoot() {
   if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     fail('must run as root: daqs builds network namespaces and runs tc and apt-get.\n' +
-      '  Run it as root, for example: sudo npm test   (or: sudo npm run demo)');
+      '  Run it as root, for example: sudo npm test   (or: sudo npm run demo)\n' +
+      '  Without root, `npm ci && npm run test:unit` runs the tests that need no root, no apt and no namespaces.');
   }
 }
 
@@ -75,6 +93,7 @@ function ensureNpmDependencies() {
   if (!r.ok) fail(`'npm ci' failed (${r.why}). Check that the npm registry is reachable and run again.`);
 }
 
+ensureNode();
 ensureRoot();
 ensureDebianPackages();
 ensureNpmDependencies();

@@ -4,7 +4,7 @@
  * load none of them. process.argv and the console are touched only here, at the edge.
  */
 import { daqsVersion } from '../server/version.ts';
-import { UsageError, type Command } from './define.ts';
+import { defineCommand, UsageError, type Command } from './define.ts';
 
 export { UsageError } from './define.ts';
 
@@ -29,14 +29,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   version: { summary: 'print the version of daqs (also: daqs --version)', load: () => Promise.resolve({ run: versionCommand }) },
 };
 
-const versionCommand: Command = Object.assign(
-  async (args: readonly string[]): Promise<number> => {
-    if (args.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(args[0])}`, 'usage: daqs version');
-    console.log(daqsVersion());
-    return 0;
-  },
-  { usage: 'usage: daqs version' },
-);
+const versionCommand: Command = defineCommand({ name: 'version', description: "Prints daqs's version (package.json).", options: {} }, async (_input, io) => {
+  io.out(daqsVersion());
+  return 0;
+});
 
 /** `daqs --help`: the command list, from the table above (no module is loaded). */
 export function renderHelp(): string {
