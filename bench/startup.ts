@@ -4,6 +4,7 @@
  * server listening), each through bin/daqs.js, from the compiled dist/ and from the sources
  * through tsx (DAQS_FROM_SOURCE=1). The daemon gets a static inventory whose one agent socket
  * does not exist, so it needs no root and no VM: what is timed is loading and wiring.
+ * BASELINE_BIN=<other checkout>/bin/daqs.js adds that checkout as a third variant (before/after).
  * Runs the variants interleaved (the machine is shared) and prints median and min in ms.
  * Not a test: nothing passes or fails here.
  */
@@ -17,19 +18,19 @@ const ROOT = new URL('..', import.meta.url).pathname;
 const BIN = join(ROOT, 'bin', 'daqs.js');
 const RUNS = Number(process.env.RUNS ?? 10);
 
-function timeHelp(env: NodeJS.ProcessEnv): number {
+function timeHelp(bin: string, env: NodeJS.ProcessEnv): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [BIN, '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(process.execPath, [bin, '--help'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`daqs --help exited ${r.status}: ${String(r.stderr)}`);
   return ms;
 }
 
 // Time from spawn to the daemon's "daqs running" line, then SIGTERM and wait for the exit.
-function timeRun(env: NodeJS.ProcessEnv, config: string): Promise<number> {
+function timeRun(bin: string, env: NodeJS.ProcessEnv, config: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
-    const child = spawn(process.execPath, [BIN, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, 'run', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let readyMs: number | null = null;
     const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -65,16 +66,17 @@ try {
     'daemon: { status: "127.0.0.1:0", metrics: { listen: "127.0.0.1:0" }, logLevel: info }',
     '',
   ].join('\n'));
-  const variants: [string, NodeJS.ProcessEnv][] = [['tsx', { ...process.env, DAQS_FROM_SOURCE: '1' }]];
-  if (existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) variants.unshift(['dist', { ...process.env, DAQS_FROM_SOURCE: '' }]);
+  const variants: [string, string, NodeJS.ProcessEnv][] = [['tsx', BIN, { ...process.env, DAQS_FROM_SOURCE: '1' }]];
+  if (existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) variants.unshift(['dist', BIN, { ...process.env, DAQS_FROM_SOURCE: '' }]);
   else console.error('no dist/: run `npm run build` first to time the compiled CLI');
+  if (process.env.BASELINE_BIN) variants.push(['baseline', process.env.BASELINE_BIN, process.env]);
   const help = new Map<string, number[]>(variants.map(([n]) => [n, []]));
   const run = new Map<string, number[]>(variants.map(([n]) => [n, []]));
-  for (const [, env] of variants) timeHelp(env); // warm the file cache
+  for (const [, bin, env] of variants) timeHelp(bin, env); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
-    for (const [name, env] of variants) {
-      help.get(name)?.push(timeHelp(env));
-      run.get(name)?.push(await timeRun(env, config));
+    for (const [name, bin, env] of variants) {
+      help.get(name)?.push(timeHelp(bin, env));
+      run.get(name)?.push(await timeRun(bin, env, config));
     }
   }
   const nodeOnly = stats(Array.from({ length: RUNS }, () => {
