@@ -8,7 +8,10 @@ import base from './vitest.config.ts';
 export default mergeConfig(base, defineConfig({
   test: {
     exclude: ['**/node_modules/**', '**/*.root.test.ts', '**/*.e2e.test.ts', '**/*.browser.test.ts'],
-    // No file here measures throughput, so they may share the two cores.
+    // No file here measures throughput, so they may share the cores; the slowest ones mostly
+    // wait on real timers, so run more files at once than there are cores.
     fileParallelism: true,
+    maxWorkers: 4,
+    minWorkers: 1,
   },
 }));
