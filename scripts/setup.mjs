@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Installs what `npm run demo` (no flag) or `npm test` (--tests) needs, idempotently, before
+// Installs what `npm run demo` (no flag), real QEMU guests in the emulated host (--real-guests)
+// or `npm test` (--tests, which includes --real-guests) needs, idempotently, before
 // anything else runs. Plain Node with no dependencies: it must work on a fresh clone before
 // `npm ci` has run.
 import { spawnSync } from 'node:child_process';
@@ -23,8 +24,28 @@ export const TEST_PACKAGES = [
   'chromium', // headless browser for the web view test (driven by playwright-core), ~290 MB
 ];
 
+/**
+ * Debian packages of real QEMU guests in the emulated host (`daqs testbed up --real K [--libvirt]`,
+ * src/testbed/guest-image.ts and libvirtd.ts); the tests use them, the demo does not.
+ */
+export const REAL_GUEST_PACKAGES = [
+  'qemu-system-x86', // qemu-system-x86_64 (TCG) and its firmware (seabios)
+  'busybox-static', // the guest's userland (a static busybox: no libraries to copy)
+  'cpio', // packs the guest's initramfs
+  'util-linux', // unshare and mount for the testbed's own libvirtd
+  // Not libvirt-daemon-system: its postinst starts a host-wide libvirtd, and the testbed must
+  // never run or touch the host's libvirt. It starts its own (src/testbed/libvirtd.ts).
+  'libvirt-daemon', // libvirtd
+  'libvirt-daemon-driver-qemu',
+  'libvirt-clients', // virsh
+];
+
+/** libvirtd 9.0 (privileged) resolves this user and group before it reads qemu.conf; libvirt-daemon-system would create them. */
+const LIBVIRT_QEMU_ACCOUNT = 'libvirt-qemu';
+
 const forTests = process.argv.includes('--tests');
-const DEBIAN_PACKAGES = forTests ? [...RUNTIME_PACKAGES, ...TEST_PACKAGES] : RUNTIME_PACKAGES;
+const forRealGuests = forTests || process.argv.includes('--real-guests');
+const DEBIAN_PACKAGES = [...RUNTIME_PACKAGES, ...(forRealGuests ? REAL_GUEST_PACKAGES : []), ...(forTests ? TEST_PACKAGES : [])];
 
 function fail(message) {
   console.error(`daqs setup: ${message}`);
@@ -93,7 +114,24 @@ function ensureNpmDependencies() {
   if (!r.ok) fail(`'npm ci' failed (${r.why}). Check that the npm registry is reachable and run again.`);
 }
 
+function accountExists(db, name) {
+  return spawnSync('getent', [db, name], { stdio: 'ignore' }).status === 0;
+}
+
+// A system account with no login and no home, as libvirt-daemon-system's postinst makes it.
+function ensureLibvirtQemuAccount() {
+  if (!accountExists('group', LIBVIRT_QEMU_ACCOUNT)) {
+    const r = run(['groupadd', '--system', LIBVIRT_QEMU_ACCOUNT]);
+    if (!r.ok) fail(`'groupadd --system ${LIBVIRT_QEMU_ACCOUNT}' failed (${r.why}): libvirtd refuses to start without that group.`);
+  }
+  if (!accountExists('passwd', LIBVIRT_QEMU_ACCOUNT)) {
+    const r = run(['useradd', '--system', '--gid', LIBVIRT_QEMU_ACCOUNT, '--no-create-home', '--home-dir', '/var/lib/libvirt', '--shell', '/usr/sbin/nologin', '--comment', 'Libvirt Qemu', LIBVIRT_QEMU_ACCOUNT]);
+    if (!r.ok) fail(`'useradd --system ${LIBVIRT_QEMU_ACCOUNT}' failed (${r.why}): libvirtd refuses to start without that user.`);
+  }
+}
+
 ensureNode();
 ensureRoot();
 ensureDebianPackages();
+if (forRealGuests) ensureLibvirtQemuAccount();
 ensureNpmDependencies();

@@ -1,12 +1,10 @@
 /** Turns what a domain's XML says into a DiscoveredVm: which agent to use, its VFs, its metadata. Pure. */
+import { DAQS_AGENT_CHANNEL, GUEST_AGENT_CHANNEL } from '../core/libvirt-names.ts';
 import type { DomainInfo } from './domain-xml.ts';
 import { parseSlaAttributes } from './metadata.ts';
 import type { AgentRef, AgentStatus, DiscoveredVm, SlaSettings } from './types.ts';
 
-/** Target name of the standard guest agent channel (libvirt connects to it itself). */
-export const GUEST_AGENT_CHANNEL = 'org.qemu.guest_agent.0';
-/** Target name of daqs' dedicated channel, served in the guest by a second qemu-ga. */
-export const DAQS_AGENT_CHANNEL = 'org.daqs.agent.0';
+export { DAQS_AGENT_CHANNEL, GUEST_AGENT_CHANNEL };
 
 /**
  * Prefers daqs' dedicated channel: daqs owns its socket alone and talks to qemu-ga directly,

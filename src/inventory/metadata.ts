@@ -10,10 +10,7 @@ import { toConfigIssues } from '../config/issues.ts';
 import { formatRate } from '../units/rate.ts';
 import type { SlaSettings } from './types.ts';
 
-/** daqs' metadata namespace URI (`virsh metadata DOM URI`). */
-export const DAQS_METADATA_NS = 'https://daqs.dev/xmlns/sla/1';
-/** The element name inside that namespace. */
-export const DAQS_METADATA_ELEMENT = 'sla';
+export { DAQS_METADATA_ELEMENT, DAQS_METADATA_NS } from '../core/libvirt-names.ts';
 /** The prefix our docs use with `virsh metadata --key`. */
 export const DAQS_METADATA_KEY = 'daqs';
 

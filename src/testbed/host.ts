@@ -4,7 +4,8 @@ import { type Logger, silentLogger } from '../util/log.ts';
 import { readFile, readlink } from 'node:fs/promises';
 import { parseLinkBytes, parseProcNetDev, type LinkBytes } from './counters.ts';
 import { TestbedError } from './errors.ts';
-import { IFACES, limiterIface, planNamespaces, planPaths, REMOTE_IP, switchVfIface, vmIp, vmMac } from './plan.ts';
+import { GuestControl, startGuestIperf } from './guest-traffic.ts';
+import { IFACES, limiterIface, planGuestPaths, planNamespaces, planPaths, REMOTE_IP, switchVfIface, vmIp, vmMac } from './plan.ts';
 import { killPids, netnsLink, pidsInNamespaces, processName } from './procs.ts';
 import { portProgram, renderBatch, vfLimitChangeProgram, vfLimiterProgram, type PortClass } from './shaping.ts';
 import type { TestbedState } from './state.ts';
@@ -20,10 +21,13 @@ export class TestbedHost implements Testbed {
   readonly capacityBps: number;
   readonly vms: readonly TestbedVm[];
   readonly remote: { readonly netns: string; readonly ip: string };
+  readonly libvirtUri: string | null;
   /** The switch namespace (bridge, uplink port, VF representors and limiters). */
   readonly switchNetns: string;
   private readonly clients = new Set<IperfClient>();
   private switchNsLink: string | null = null;
+  // The testbed's control channel of each real guest (by VM index).
+  private readonly controls = new Map<number, GuestControl>();
 
   constructor(readonly state: TestbedState, private readonly iperfBin: string, private readonly log: Logger = silentLogger) {
     this.name = state.name;
@@ -32,10 +36,13 @@ export class TestbedHost implements Testbed {
     const paths = planPaths(state.stateDir, state.name, state.vms);
     this.switchNetns = ns.switchNs;
     this.remote = { netns: ns.remoteNs, ip: REMOTE_IP };
+    this.libvirtUri = state.libvirtUri;
+    const realKind = state.libvirt ? 'libvirt' as const : 'qemu' as const;
     this.vms = ns.vmNs.map((netns, index) => ({
       index,
       id: `${state.name}-vm${index}`,
-      netns,
+      kind: index < state.real ? realKind : 'namespace' as const,
+      netns: index < state.real ? '' : netns,
       iface: IFACES.vmVf,
       mac: vmMac(state.name, index),
       ip: vmIp(index),
@@ -49,9 +56,24 @@ export class TestbedHost implements Testbed {
     return vm;
   }
 
+  /** The testbed's own qemu-ga channel into real guest `index` (iperf start/stop; tests use it to look inside). */
+  guestControl(vmIndex: number): GuestControl {
+    const vm = this.vm(vmIndex);
+    if (vm.kind === 'namespace') throw new TestbedError('E_TESTBED_VM_INDEX', `${vm.id} is a namespace VM, not a real guest: run commands in it with \`ip netns exec ${vm.netns}\`.`);
+    let ctl = this.controls.get(vm.index);
+    if (!ctl) {
+      ctl = new GuestControl(planGuestPaths(planPaths(this.state.stateDir, this.name, this.state.vms).dir, vm.index).controlSocket);
+      this.controls.set(vm.index, ctl);
+    }
+    return ctl;
+  }
+
   async startTraffic(vmIndex: number, opts: TrafficOptions): Promise<TrafficHandle> {
     const vm = this.vm(vmIndex);
-    const client = startIperfClient(vm.netns, iperfClientArgv(this.iperfBin, this.remote.ip, opts));
+    const client = vm.kind === 'namespace'
+      ? startIperfClient(vm.netns, iperfClientArgv(this.iperfBin, this.remote.ip, opts))
+      // In the guest, iperf is found on its PATH; the argv travels through guest-exec as is.
+      : await startGuestIperf(this.guestControl(vm.index), iperfClientArgv('iperf', this.remote.ip, opts));
     this.clients.add(client);
     void client.exited.then(() => this.clients.delete(client));
     this.log.debug({ vm: vm.id, op: 'traffic-start', threads: opts.threads, perThreadRateBps: opts.perThreadRateBps }, 'iperf started');
@@ -68,10 +90,15 @@ export class TestbedHost implements Testbed {
     await Promise.all([...this.clients].map((c) => c.stop()));
     this.clients.clear();
     // Senders started by another process attached to this instance (the CLI, a crashed test).
-    const byNs = await pidsInNamespaces(this.vms.map((v) => v.netns));
+    const nsVms = this.vms.filter((v) => v.kind === 'namespace');
+    const byNs = await pidsInNamespaces(nsVms.map((v) => v.netns));
     const iperfs: number[] = [];
     for (const pid of [...byNs.values()].flat()) if ((await processName(pid)) === 'iperf') iperfs.push(pid);
     if (iperfs.length > 0) await killPids(iperfs);
+    // In real guests: every iperf there is a sender (the server runs in the remote namespace).
+    await Promise.all(this.vms.filter((v) => v.kind !== 'namespace').map((v) => this.guestControl(v.index).run(['killall', 'iperf']).catch((e: unknown) => {
+      this.log.warn({ vm: v.id, op: 'traffic-stop', err: e }, 'could not stop iperf in the guest');
+    })));
   }
 
   // Switch-side counters: a file read through the process parked in the switch namespace when

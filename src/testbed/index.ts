@@ -5,26 +5,32 @@
  */
 import { type Logger, silentLogger } from '../util/log.ts';
 import { buildInstance } from './build.ts';
+import { DEFAULT_GUEST_CACHE_DIR, ensureGuestImage } from './guest-image.ts';
 import { TestbedError } from './errors.ts';
 import { TestbedHost } from './host.ts';
-import { DEFAULT_STATE_DIR, planNamespaces, planPaths, validateCapacity, validateName, validateStateDir, validateVmCount } from './plan.ts';
+import { DEFAULT_STATE_DIR, planNamespaces, planPaths, validateCapacity, validateName, validateRealCount, validateStateDir, validateVmCount } from './plan.ts';
 import { checkRoot, findBinaries } from './preflight.ts';
 import { isAlive, listNamespaces } from './procs.ts';
 import { readState, type TestbedState } from './state.ts';
 import { teardownInstance } from './teardown.ts';
 import type { Testbed, TestbedOptions } from './types.ts';
 
-export type { Testbed, TestbedOptions, TestbedVm, TrafficHandle, TrafficOptions } from './types.ts';
+export type { Testbed, TestbedOptions, TestbedVm, TestbedVmKind, TrafficHandle, TrafficOptions } from './types.ts';
+export { ensureGuestImage, DEFAULT_GUEST_CACHE_DIR, type GuestImage } from './guest-image.ts';
+export { GuestControl } from './guest-traffic.ts';
 export { TestbedError, type TestbedErrorCode } from './errors.ts';
 export { agentCall, waitForAgent, type AgentReply } from './agent-probe.ts';
 export { DEFAULT_STATE_DIR, MAX_VMS } from './plan.ts';
 export { TestbedHost } from './host.ts';
 
-/** Extra, non-agreed knobs: a logger. */
+/** Extra, non-agreed knobs: a logger, and where the real guests' image is cached. */
 export interface TestbedRuntimeOptions {
   readonly log?: Logger;
   readonly stateDir?: string;
+  readonly guestCacheDir?: string;
 }
+
+const DEFAULT_GUEST_MEMORY_MIB = 192;
 
 /** Checks everything that can be checked before building; throws a TestbedError naming the problem. */
 export function validateTestbedOptions(opts: TestbedOptions): void {
@@ -32,6 +38,14 @@ export function validateTestbedOptions(opts: TestbedOptions): void {
   validateVmCount(opts.vms);
   validateCapacity(opts.capacityBps);
   validateStateDir(opts.stateDir ?? DEFAULT_STATE_DIR, opts.name, opts.vms);
+  validateRealCount(opts.real ?? 0, opts.vms);
+  if (opts.libvirt && !(opts.real ?? 0)) {
+    throw new TestbedError('E_TESTBED_VMS', 'libvirt starts real guests: with --libvirt, also pass --real K (K >= 1) to say how many VMs are QEMU guests.');
+  }
+  const mem = opts.guestMemoryMiB ?? DEFAULT_GUEST_MEMORY_MIB;
+  if (!Number.isInteger(mem) || mem < 96 || mem > 4096) {
+    throw new TestbedError('E_TESTBED_VMS', `invalid guest memory ${String(mem)} MiB: use 96 to 4096.`);
+  }
 }
 
 // Healthy = built to the end, every namespace present and every agent process alive.
@@ -40,7 +54,10 @@ async function isHealthy(state: TestbedState): Promise<boolean> {
   const present = new Set(await listNamespaces());
   if (!state.namespaces.every((ns) => present.has(ns))) return false;
   if (state.iperfServerPid === null || !(await isAlive(state.iperfServerPid))) return false;
-  return (await Promise.all(state.agentPids.map(isAlive))).every(Boolean) && state.agentPids.length === state.vms;
+  if (state.libvirt && (state.libvirtdPid === null || !(await isAlive(state.libvirtdPid)))) return false;
+  const guests = state.qemuPids.filter((p): p is number => p !== null);
+  if (guests.length !== state.real || !(await Promise.all(guests.map(isAlive))).every(Boolean)) return false;
+  return (await Promise.all(state.agentPids.map(isAlive))).every(Boolean) && state.agentPids.length === state.vms - state.real;
 }
 
 /**
@@ -56,12 +73,18 @@ export async function testbedUp(opts: TestbedOptions, runtime: TestbedRuntimeOpt
   const stateDir = opts.stateDir ?? DEFAULT_STATE_DIR;
   const paths = planPaths(stateDir, opts.name, opts.vms);
   const existing = await readState(paths.stateFile).catch(() => null);
+  const real = opts.real ?? 0;
+  const libvirt = opts.libvirt ?? false;
+  const guestMemoryMiB = opts.guestMemoryMiB ?? DEFAULT_GUEST_MEMORY_MIB;
   if (existing && (await isHealthy(existing))) {
-    if (existing.vms !== opts.vms || existing.capacityBps !== opts.capacityBps) {
-      throw new TestbedError('E_TESTBED_MISMATCH', `testbed ${opts.name} is already up with ${existing.vms} VMs at ${existing.capacityBps} bit/s (asked: ${opts.vms} VMs at ${opts.capacityBps} bit/s). Take it down first (\`daqs testbed down --name ${opts.name}\`) or use another --name.`);
+    const shape = (s: { vms: number; capacityBps: number; real: number; libvirt: boolean }): string => `${s.vms} VMs (${s.real} real${s.libvirt ? ', under libvirt' : ''}) at ${s.capacityBps} bit/s`;
+    if (existing.vms !== opts.vms || existing.capacityBps !== opts.capacityBps || existing.real !== real || existing.libvirt !== libvirt) {
+      throw new TestbedError('E_TESTBED_MISMATCH', `testbed ${opts.name} is already up with ${shape(existing)} (asked: ${shape({ ...opts, real, libvirt })}). Take it down first (\`daqs testbed down --name ${opts.name}\`) or use another --name.`);
     }
     return new TestbedHost(existing, bins.iperf, log);
   }
+  // Before anything is built: a missing package or apt list fails here, with nothing to roll back.
+  const image = real > 0 ? await ensureGuestImage({ cacheDir: runtime.guestCacheDir ?? DEFAULT_GUEST_CACHE_DIR, log }) : undefined;
   // Leftovers of a crash (with or without state): clear them so the build starts clean.
   await teardownInstance(opts.name, stateDir, log);
   const state: TestbedState = {
@@ -77,9 +100,16 @@ export async function testbedUp(opts: TestbedOptions, runtime: TestbedRuntimeOpt
     agentPids: [],
     iperfServerPid: null,
     switchPid: null,
+    real,
+    libvirt,
+    guestMemoryMiB,
+    qemuPids: [],
+    libvirtdPid: null,
+    libvirtUri: null,
+    guestImageHash: null,
   };
   try {
-    return new TestbedHost(await buildInstance(state, bins, log), bins.iperf, log);
+    return new TestbedHost(await buildInstance(state, bins, log, { ...(image ? { image } : {}), ...(opts.domainSla ? { domainSla: opts.domainSla } : {}) }), bins.iperf, log);
   } catch (e) {
     log.error({ op: 'testbed-up', name: opts.name, err: e }, 'build failed; rolling back');
     await teardownInstance(opts.name, stateDir, log).catch((te: unknown) => log.error({ op: 'testbed-up', err: te }, 'rollback failed'));

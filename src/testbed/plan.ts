@@ -118,6 +118,39 @@ export function planPaths(stateDir: string, name: string, vms: number): PathPlan
   };
 }
 
+/** Files of real guest `index` (a QEMU process) under the instance directory. */
+export interface GuestPaths {
+  /** The testbed's own qemu-ga channel into the guest (iperf start/stop). */
+  readonly controlSocket: string;
+  /** The guest's serial console, appended to by QEMU. */
+  readonly consoleLog: string;
+  /** QEMU's pid file (direct QEMU only). */
+  readonly pidFile: string;
+}
+
+/** Paths of real guest `index` of an instance whose directory is `dir`. */
+export function planGuestPaths(dir: string, index: number): GuestPaths {
+  return {
+    controlSocket: join(dir, `vm${index}.ctl`),
+    consoleLog: join(dir, `vm${index}.console.log`),
+    pidFile: join(dir, `vm${index}.qemu.pid`),
+  };
+}
+
+/** Root of the instance's own libvirt (its etc, run, lib, log directories) and the socket its libvirtd listens on. */
+export function planLibvirt(dir: string): { readonly root: string; readonly socket: string; readonly uri: string } {
+  const root = join(dir, 'libvirt');
+  const socket = join(root, 'run/libvirt/libvirt-sock');
+  return { root, socket, uri: `qemu+unix:///system?socket=${socket}` };
+}
+
+/** Refuses a real-guest count outside 0..vms (the first `real` VMs are QEMU guests). */
+export function validateRealCount(real: number, vms: number): void {
+  if (!Number.isInteger(real) || real < 0 || real > vms) {
+    throw new TestbedError('E_TESTBED_VMS', `invalid number of real guests ${String(real)}: use 0 to ${vms} (VMs 0..K-1 become QEMU guests). Pass --real between 0 and --vms.`);
+  }
+}
+
 /** Refuses an instance name that is not a short lowercase identifier. */
 export function validateName(name: string): void {
   if (!NAME_PATTERN.test(name)) {
@@ -147,8 +180,14 @@ export function validateStateDir(stateDir: string, name: string, vms: number): v
   if (!stateDir.startsWith('/')) {
     throw new TestbedError('E_TESTBED_STATE_DIR', `invalid state directory ${JSON.stringify(stateDir)}: it must be an absolute path (default ${DEFAULT_STATE_DIR}).`);
   }
-  const longest = planPaths(stateDir, name, vms).agentSockets.at(-1) ?? '';
+  const paths = planPaths(stateDir, name, vms);
+  const longest = [paths.agentSockets.at(-1) ?? '', planGuestPaths(paths.dir, vms - 1).controlSocket, planLibvirt(paths.dir).socket]
+    .reduce((a, b) => (Buffer.byteLength(b) > Buffer.byteLength(a) ? b : a));
   if (Buffer.byteLength(longest) > MAX_SOCKET_PATH) {
-    throw new TestbedError('E_TESTBED_STATE_DIR', `state directory ${JSON.stringify(stateDir)} is too long: agent socket path ${longest} exceeds ${MAX_SOCKET_PATH} bytes. Use a shorter directory.`);
+    throw new TestbedError('E_TESTBED_STATE_DIR', `state directory ${JSON.stringify(stateDir)} is too long: socket path ${longest} exceeds ${MAX_SOCKET_PATH} bytes. Use a shorter directory.`);
+  }
+  // QEMU's option syntax splits on ',' and libvirt's URI on '?' and '&': keep paths plain.
+  if (!/^[A-Za-z0-9/._-]+$/.test(stateDir)) {
+    throw new TestbedError('E_TESTBED_STATE_DIR', `invalid state directory ${JSON.stringify(stateDir)}: use only letters, digits and / . _ - (its paths go into QEMU options and a libvirt URI).`);
   }
 }

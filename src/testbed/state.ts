@@ -19,6 +19,20 @@ export const TestbedStateSchema = z.object({
   iperfServerPid: z.number().int().nullable(),
   /** A `sleep` parked in the switch namespace: its /proc/PID/net/dev is the fast counter path. */
   switchPid: z.number().int().nullable().default(null),
+  /** VMs 0..real-1 are real QEMU guests (the rest are namespaces). */
+  real: z.number().int().nonnegative().default(0),
+  /** Real guests started through the instance's own libvirtd (else QEMU directly). */
+  libvirt: z.boolean().default(false),
+  /** Guest RAM of each real guest, MiB. */
+  guestMemoryMiB: z.number().int().positive().default(192),
+  /** Pid of each real guest's QEMU, by VM index (null until it started). */
+  qemuPids: z.array(z.number().int().nullable()).default([]),
+  /** The instance's own libvirtd, when `libvirt`. */
+  libvirtdPid: z.number().int().nullable().default(null),
+  /** Connection URI of that libvirtd (`virsh -c URI`). */
+  libvirtUri: z.string().nullable().default(null),
+  /** Hash of the guest image the real guests booted. */
+  guestImageHash: z.string().nullable().default(null),
 });
 
 /** One instance's state as kept in state.json. */

@@ -26,12 +26,17 @@ export async function teardownInstance(name: string, stateDir: string, log: Logg
 
   const byNs = await pidsInNamespaces([...namespaces]);
   const pids = new Set([...byNs.values()].flat());
-  // A recorded agent pid outside our namespaces (say, a namespace deleted by hand) is ours only
-  // if it is still a qemu-ga serving a socket in our directory: pids get reused.
-  for (const pid of state?.agentPids ?? []) {
-    if ((await processName(pid)) !== 'qemu-ga') continue;
+  // A recorded agent or QEMU pid outside our namespaces (say, a namespace deleted by hand) is
+  // ours only if it is still that program serving a socket in our directory: pids get reused.
+  const recorded = [
+    ...(state?.agentPids ?? []).map((pid) => ({ pid, comm: 'qemu-ga' })),
+    // comm is cut at 15 characters.
+    ...(state?.qemuPids ?? []).filter((p): p is number => p !== null).map((pid) => ({ pid, comm: 'qemu-system-x86' })),
+  ];
+  for (const { pid, comm } of recorded) {
+    if ((await processName(pid)) !== comm) continue;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.split('\0').some((arg) => arg.startsWith(`${paths.dir}/`))) pids.add(pid);
+    if (cmdline.split('\0').some((arg) => arg.includes(`${paths.dir}/`))) pids.add(pid);
   }
   pids.delete(process.pid);
   if (pids.size > 0) {

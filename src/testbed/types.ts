@@ -8,14 +8,27 @@ export interface TestbedOptions {
   capacityBps: number;
   /** Parent of the instance directory; default /run/daqs/testbed. */
   stateDir?: string;
+  /** How many VMs (0..real-1) are real QEMU guests instead of namespaces; default 0. */
+  real?: number;
+  /** Start the real guests through the instance's own libvirtd (domains defined from XML) instead of QEMU directly. */
+  libvirt?: boolean;
+  /** Guest RAM per real guest, MiB (default 192). */
+  guestMemoryMiB?: number;
+  /** `<daqs:sla>` attributes written into each libvirt domain's metadata, by VM index (verbatim, as an operator would). */
+  domainSla?: Readonly<Record<number, Readonly<Record<string, string>>>>;
 }
 
-/** One emulated VM: a namespace with a "VF" and a real qemu-ga. */
+/** How a VM is emulated: a namespace with qemu-ga beside it, or a real QEMU guest (started directly or by libvirt). */
+export type TestbedVmKind = 'namespace' | 'qemu' | 'libvirt';
+
+/** One emulated VM: a namespace with a "VF" and a real qemu-ga, or a real QEMU guest whose NIC is a tap on the switch. */
 export interface TestbedVm {
   index: number;
-  /** `${name}-vm${index}`, used as the VmId. */
+  /** `${name}-vm${index}`, used as the VmId (and the libvirt domain name). */
   id: string;
-  /** The VM's namespace and its "VF" interface inside it. */
+  /** How the VM is emulated (absent: a namespace, as before real guests existed). */
+  kind?: TestbedVmKind;
+  /** The VM's namespace ('' for a real guest: it has its own kernel) and its "VF" interface inside it. */
   netns: string;
   iface: string;
   /** VF MAC (unique, fixed plan) and IPv4. */
@@ -45,6 +58,8 @@ export interface Testbed {
   readonly capacityBps: number;
   readonly vms: readonly TestbedVm[];
   readonly remote: { netns: string; ip: string };
+  /** URI of the instance's own libvirtd when its real guests run under libvirt, else null or absent. */
+  readonly libvirtUri?: string | null;
   /** iperf2 client(s) in the VM (-P threads, -b per-thread rate), to the iperf2 server in the remote namespace. */
   startTraffic(vmIndex: number, opts: TrafficOptions): Promise<TrafficHandle>;
   stopAllTraffic(): Promise<void>;

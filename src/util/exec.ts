@@ -17,6 +17,8 @@ export interface RunOptions {
   /** Run inside this network namespace (`ip netns exec NAME ...`). */
   readonly netns?: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Working directory (default: ours). */
+  readonly cwd?: string;
 }
 
 /** Error for a command that could not start, timed out, or exited non-zero when that was not allowed. */
@@ -34,7 +36,7 @@ export function runCommand(argv: readonly string[], opts: RunOptions = {}): Prom
   const [file, ...args] = full;
   if (!file) return Promise.reject(new CommandError(full, null, 'empty argv'));
   return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
