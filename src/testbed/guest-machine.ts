@@ -33,7 +33,7 @@ export const QEMU_BINARY = '/usr/bin/qemu-system-x86_64';
  * made a 192 MiB guest's QEMU reach ~280 MiB RSS; a small guest running busybox, qemu-ga,
  * tc and iperf needs far less.
  */
-export const TCG_CACHE_MIB = 64;
+export const TCG_CACHE_MIB = 32;
 
 // Values that go into QEMU's key=value option syntax or the kernel command line: no ',' '=' or spaces.
 const PLAIN = /^[A-Za-z0-9/._:-]+$/;

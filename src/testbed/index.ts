@@ -8,7 +8,7 @@ import { buildInstance } from './build.ts';
 import { DEFAULT_GUEST_CACHE_DIR, ensureGuestImage } from './guest-image.ts';
 import { TestbedError } from './errors.ts';
 import { TestbedHost } from './host.ts';
-import { DEFAULT_STATE_DIR, planNamespaces, planPaths, validateCapacity, validateName, validateRealCount, validateStateDir, validateVmCount } from './plan.ts';
+import { DEFAULT_GUEST_MEMORY_MIB, DEFAULT_STATE_DIR, planNamespaces, planPaths, validateCapacity, validateName, validateRealCount, validateStateDir, validateVmCount } from './plan.ts';
 import { checkRoot, findBinaries } from './preflight.ts';
 import { isAlive, listNamespaces } from './procs.ts';
 import { readState, type TestbedState } from './state.ts';
@@ -20,7 +20,7 @@ export { ensureGuestImage, DEFAULT_GUEST_CACHE_DIR, type GuestImage } from './gu
 export { GuestControl } from './guest-traffic.ts';
 export { TestbedError, type TestbedErrorCode } from './errors.ts';
 export { agentCall, waitForAgent, type AgentReply } from './agent-probe.ts';
-export { DEFAULT_STATE_DIR, MAX_VMS } from './plan.ts';
+export { DEFAULT_GUEST_MEMORY_MIB, DEFAULT_STATE_DIR, MAX_VMS } from './plan.ts';
 export { TestbedHost } from './host.ts';
 
 /** Extra, non-agreed knobs: a logger, and where the real guests' image is cached. */
@@ -30,7 +30,6 @@ export interface TestbedRuntimeOptions {
   readonly guestCacheDir?: string;
 }
 
-const DEFAULT_GUEST_MEMORY_MIB = 192;
 
 /** Checks everything that can be checked before building; throws a TestbedError naming the problem. */
 export function validateTestbedOptions(opts: TestbedOptions): void {

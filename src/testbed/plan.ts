@@ -8,6 +8,12 @@ import { TestbedError } from './errors.ts';
 /** Where instance state (json, agent sockets, qemu-ga state dirs) lives by default. */
 export const DEFAULT_STATE_DIR = '/run/daqs/testbed';
 
+/**
+ * RAM of a real guest, MiB. With 128 the guest has ~45 MiB available after boot (its
+ * initramfs lives in RAM), plenty for qemu-ga, tc and iperf; QEMU's RSS is about RAM + 100 MiB.
+ */
+export const DEFAULT_GUEST_MEMORY_MIB = 128;
+
 /** VMs per instance: the /24 plan gives VM i the address .(i+1) and the remote .254. */
 export const MAX_VMS = 250;
 

@@ -2,6 +2,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { TestbedError } from './errors.ts';
+import { DEFAULT_GUEST_MEMORY_MIB } from './plan.ts';
 
 /** Schema of state.json; bump `version` on incompatible changes. */
 export const TestbedStateSchema = z.object({
@@ -24,7 +25,7 @@ export const TestbedStateSchema = z.object({
   /** Real guests started through the instance's own libvirtd (else QEMU directly). */
   libvirt: z.boolean().default(false),
   /** Guest RAM of each real guest, MiB. */
-  guestMemoryMiB: z.number().int().positive().default(192),
+  guestMemoryMiB: z.number().int().positive().default(DEFAULT_GUEST_MEMORY_MIB),
   /** Pid of each real guest's QEMU, by VM index (null until it started). */
   qemuPids: z.array(z.number().int().nullable()).default([]),
   /** The instance's own libvirtd, when `libvirt`. */

@@ -12,7 +12,7 @@ export interface TestbedOptions {
   real?: number;
   /** Start the real guests through the instance's own libvirtd (domains defined from XML) instead of QEMU directly. */
   libvirt?: boolean;
-  /** Guest RAM per real guest, MiB (default 192). */
+  /** Guest RAM per real guest, MiB (default DEFAULT_GUEST_MEMORY_MIB, 128). */
   guestMemoryMiB?: number;
   /** `<daqs:sla>` attributes written into each libvirt domain's metadata, by VM index (verbatim, as an operator would). */
   domainSla?: Readonly<Record<number, Readonly<Record<string, string>>>>;
