@@ -8,7 +8,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { endpointForTestbedVm } from '../src/agent/endpoint.ts';
+import { endpointForTestbedVm } from '../src/endpoint/testbed.ts';
 import { testbedUp, measureRates, type TestbedHost } from '../src/testbed/index.ts';
 import { virsh } from '../src/testbed/libvirtd.ts';
 

@@ -8,7 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointForTestbedVm } from '../../src/agent/endpoint.ts';
+import { endpointForTestbedVm } from '../../src/endpoint/testbed.ts';
 import { fetchStatus } from '../../src/server/status-client.ts';
 import { agentCall, measureRates, testbedDown, testbedUp, type TestbedHost, type TrafficHandle } from '../../src/testbed/index.ts';
 import { readState } from '../../src/testbed/state.ts';
