@@ -18,6 +18,13 @@ export type ControllerPolicyName = (typeof CONTROLLER_POLICY_NAMES)[number];
 
 const SLA_SOURCE = { guaranteeBps: 'config', maxBps: 'default', weight: 'default' } as const satisfies SlaSources;
 
+/**
+ * Agent timeout when the testbed has real QEMU guests: under TCG, a guest's first tc run
+ * through guest-exec took 115-200 ms, past the default 150 ms, so the first sight of the VM
+ * (read its cap, then its counters) never completed. A KVM guest runs tc in a few ms.
+ */
+export const TCG_GUEST_AGENT_TIMEOUT_MS = 800;
+
 /** The controller-backed policy `name`: the daemon's loop over the testbed's agents. */
 export function controllerPolicy(name: ControllerPolicyName, logger: Logger = silentLogger): ControlledPolicy {
   return {
@@ -35,7 +42,9 @@ export function controllerPolicy(name: ControllerPolicyName, logger: Logger = si
         problems: [],
       }));
       // A previous policy's run must not leave a cap this one adopts.
-      const settings = { ...defaultLoopSettings(name, testbed.capacityBps), onStart: 'reset' as const };
+      const defaults = defaultLoopSettings(name, testbed.capacityBps);
+      const tcg = testbed.vms.some((vm) => vm.kind !== undefined && vm.kind !== 'namespace');
+      const settings = { ...defaults, onStart: 'reset' as const, ...(tcg ? { agentTimeoutMs: TCG_GUEST_AGENT_TIMEOUT_MS } : {}) };
       const { controller, pool } = createLoop(settings, { logger, clock: systemClock, vms: () => vms });
       controller.start();
       let stopped: Promise<void> | null = null;

@@ -72,7 +72,7 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
   const startedAt = new Date().toISOString();
   const up = deps.testbedUp ?? ((opts: TestbedOptions) => realTestbedUp(opts, { log }));
   const policyFor = deps.policyFor ?? policyByName;
-  const tb = await up({ name: o.testbedName, vms: vmCountOf(o), capacityBps: o.capacityBps });
+  const tb = await up({ name: o.testbedName, vms: vmCountOf(o), capacityBps: o.capacityBps, ...(o.realGuarantee ? { real: 1 } : {}) });
   const c: Ctx = { o: { ...o, policies: order }, tb, counters: testbedCounterSource(tb), scale, now, signal: deps.signal, onProgress: deps.onProgress, settleMs: deps.settleMs ?? SETTLE_MS };
   const recordings = new Map<PolicyName, PolicyRecording>();
   const errors = new Map<PolicyName, { code: string; message: string }>();

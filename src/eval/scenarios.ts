@@ -30,6 +30,8 @@ export interface ExperimentOptions {
   readonly periodMs: number;
   readonly tickMs: number;
   readonly testbedName: string;
+  /** The Guarantee VM (VM 0) is a real QEMU guest (`testbed up --real 1`) instead of a namespace. */
+  readonly realGuarantee?: boolean;
 }
 
 /** Error for options that cannot make a meaningful run; names the option. */

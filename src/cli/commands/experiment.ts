@@ -51,6 +51,7 @@ Options without a default below take the scenario's.`,
     'be-threads': { type: 'string', value: 'N', parse: wholeNumber(1), help: 'threads per Best-Effort VM (contention 5, adaptability 2)' },
     'be-vms': { type: 'string', value: 'N', parse: wholeNumber(1), help: 'Best-Effort VMs (contention 1, adaptability 7: phases = N + 1)' },
     'period-ms': { type: 'string', value: 'MS', parse: wholeNumber(1), help: 'counter sampling period = tick (default 200)' },
+    'real-guarantee': { type: 'boolean', help: 'the Guarantee VM is a real QEMU guest (TCG), the others namespaces' },
     'testbed-name': { type: 'string', value: 'NAME', help: 'emulated host instance name, up to 8 lowercase letters/digits (default ex<pid>)' },
     out: { type: 'string', value: 'DIR', help: 'output directory (default out/experiments/<scenario>-<timestamp>)' },
     json: { type: 'boolean', help: 'quiet: print only the summary JSON on stdout' },
@@ -79,6 +80,7 @@ function toExperimentArgs({ values: v, args }: CommandInput<typeof SPEC.options>
     periodMs: v['period-ms'] ?? d.periodMs,
     tickMs: v['period-ms'] ?? d.tickMs,
     testbedName: v['testbed-name'] ?? d.testbedName,
+    ...(v['real-guarantee'] ? { realGuarantee: true } : {}),
   };
   try {
     validateOptions(options);
