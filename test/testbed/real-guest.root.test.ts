@@ -14,7 +14,7 @@ import { agentCall, measureRates, testbedDown, testbedUp, type TestbedHost, type
 import { readState } from '../../src/testbed/state.ts';
 import { DEFAULT_STATE_DIR, planPaths } from '../../src/testbed/plan.ts';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.ts';
-import { okReturn, sleep, type GuestInterface } from './helpers.ts';
+import { guestExec, okReturn, sleep, type GuestInterface } from './helpers.ts';
 import { leftovers, NOTHING_LEFT } from './leaks.ts';
 
 const NAME = 'rvq';
@@ -33,14 +33,7 @@ async function stopTraffic(): Promise<void> {
 
 /** The guest's own view of its qdiscs, through the testbed's channel (tc in the guest, argv only). */
 async function guestQdiscs(): Promise<string> {
-  const ctl = tb.guestControl(0);
-  const { pid } = okReturn<{ pid: number }>(await agentCall(ctl.socket, 'guest-exec', { path: 'tc', arg: ['qdisc', 'show', 'dev', 'eth0'], 'capture-output': true }));
-  for (let i = 0; i < 100; i++) {
-    const st = okReturn<{ exited: boolean; 'out-data'?: string }>(await agentCall(ctl.socket, 'guest-exec-status', { pid }));
-    if (st.exited) return Buffer.from(st['out-data'] ?? '', 'base64').toString('utf8');
-    await sleep(50);
-  }
-  return expect.fail('tc in the guest did not exit');
+  return (await guestExec(tb.guestControl(0).socket, 'tc', ['qdisc', 'show', 'dev', 'eth0'])).stdout;
 }
 
 beforeAll(async () => {
