@@ -18,7 +18,8 @@ import { guestExec, okReturn, sleep, type GuestInterface } from './helpers.ts';
 import { leftovers, NOTHING_LEFT } from './leaks.ts';
 
 const NAME = 'rvq';
-const CAP_BPS = 300e6;
+// Low enough that a TCG guest exceeds it twice over even on a loaded host (alone it sent 0.3-2.8 Gbit/s here).
+const CAP_BPS = 150e6;
 
 let tb: TestbedHost;
 let dir: string;
