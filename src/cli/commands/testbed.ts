@@ -47,14 +47,16 @@ export function testbedJson(tb: Testbed, agents?: readonly boolean[], txBytes?: 
 
 /** Human view of a testbed: one line per VM with its agent socket. */
 export function renderTestbed(tb: Testbed, agents?: readonly boolean[], txBytes?: readonly bigint[]): string {
+  // The kind column only where there is something to tell apart (real guests).
+  const kinds = tb.vms.some((vm) => (vm.kind ?? 'namespace') !== 'namespace');
   const lines = [
     `testbed ${tb.name}: ${tb.vms.length} VMs, port ${formatRate(tb.capacityBps)}, remote ${tb.remote.ip} in ${tb.remote.netns}`,
     ...(tb.libvirtUri ? [`libvirt: ${tb.libvirtUri}`] : []),
-    ['vm'.padEnd(12), 'kind'.padEnd(9), 'ip'.padEnd(11), 'mac'.padEnd(18), agents ? 'agent'.padEnd(6) : '', txBytes ? 'host tx bytes'.padEnd(16) : '', 'agent socket'].filter(Boolean).join(' '),
+    ['vm'.padEnd(12), kinds ? 'kind'.padEnd(9) : '', 'ip'.padEnd(11), 'mac'.padEnd(18), agents ? 'agent'.padEnd(6) : '', txBytes ? 'host tx bytes'.padEnd(16) : '', 'agent socket'].filter(Boolean).join(' '),
   ];
   for (const [i, vm] of tb.vms.entries()) {
     lines.push([
-      `${vm.id}`.padEnd(12), (vm.kind ?? 'namespace').padEnd(9), vm.ip.padEnd(11), vm.mac.padEnd(18),
+      `${vm.id}`.padEnd(12), kinds ? (vm.kind ?? 'namespace').padEnd(9) : '', vm.ip.padEnd(11), vm.mac.padEnd(18),
       agents ? (agents[i] ? 'ok' : 'DOWN').padEnd(6) : '',
       txBytes ? String(txBytes[i]).padEnd(16) : '',
       vm.agentSocket,
