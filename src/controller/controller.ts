@@ -7,18 +7,16 @@
  * previous one ends.
  */
 import type { Clock, DaemonEvent, ReconcileAction, Sla, TickReport, TxSample, VmEndpoint, VmId, VmTickReport } from '../core/types.ts';
-import { attainableBps, meetsGuarantee } from '../core/guarantee.ts';
+import { attainableBps, isIdleGuarantee, meetsGuarantee } from '../core/guarantee.ts';
 import type { Policy, PolicyDecision, PolicyVmInput } from '../policy/types.ts';
 import { isGuarantee } from '../policy/types.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { auditCapChange, CAP_REASONS, DEFAULT_CAP_REASON } from './audit.ts';
 import { mapBounded, withTimeout } from './bounded.ts';
 import { ControllerConfigError, ControllerStateError, errorCode, errorMessage } from './errors.ts';
 import { capChanged } from './reconcile.ts';
 import { counterRateBps } from '../units/counter-rate.ts';
 import { formatRate } from '../units/rate.ts';
-
-/** Below this × its guarantee a Guarantee VM counts as idle (it does not want its guarantee). */
-const IDLE_FRAC = 0.02;
 
 /** One VM as inventory hands it to the loop. */
 export interface ControlledVm {
@@ -66,6 +64,10 @@ export interface ControllerConfigUpdate {
   readonly policy?: Policy;
   readonly capacityBps?: number;
   readonly tickMs?: number;
+  /** For VMs first seen from now on. */
+  readonly onStart?: StartMode;
+  /** Per-VM bound on one observation, from the next tick. */
+  readonly perVmTimeoutMs?: number;
 }
 
 /** What stop() did. */
@@ -101,11 +103,11 @@ export class Controller {
   readonly #log: Logger;
   readonly #listVms: ControllerOptions['listVms'];
   readonly #concurrency: number;
-  readonly #perVmTimeoutMs: number | null;
+  #perVmTimeoutMs: number | null;
   readonly #applyTimeoutMs: number | null;
   // Cap changes that finished after their tick's grace time, reported with the next tick.
   #lateActions: ReconcileAction[] = [];
-  readonly #onStart: StartMode;
+  #onStart: StartMode;
   readonly #keepCaps: boolean;
   readonly #thresholdFrac: number;
   readonly #epochNowMs: () => number;
@@ -156,15 +158,23 @@ export class Controller {
     return this.#policy.name;
   }
 
-  /** Applies a reloaded configuration from the next tick; a new policy starts from its initial state. */
+  /**
+   * Applies reloaded settings from the next tick; a new policy starts from its initial state.
+   * The caller reports the reload (it knows which keys of the file changed).
+   */
   setConfig(update: ControllerConfigUpdate): void {
-    if (update.capacityBps !== undefined) this.#capacityBps = checkPositive('capacityBps', update.capacityBps);
-    if (update.tickMs !== undefined) this.#tickMs = checkPositive('tickMs', update.tickMs);
+    const capacityBps = update.capacityBps === undefined ? this.#capacityBps : checkPositive('capacityBps', update.capacityBps);
+    const tickMs = update.tickMs === undefined ? this.#tickMs : checkPositive('tickMs', update.tickMs);
+    const perVmTimeoutMs = update.perVmTimeoutMs === undefined ? this.#perVmTimeoutMs : checkPositive('perVmTimeoutMs', update.perVmTimeoutMs);
+    // Checked all before any is applied: a refused update changes nothing.
+    this.#capacityBps = capacityBps;
+    this.#tickMs = tickMs;
+    this.#perVmTimeoutMs = perVmTimeoutMs;
+    if (update.onStart !== undefined) this.#onStart = update.onStart;
     if (update.policy !== undefined && update.policy !== this.#policy) {
       this.#policy = update.policy;
       this.#policyState = update.policy.initState();
     }
-    this.#emit({ atEpochMs: this.#epochNowMs(), kind: 'config-reloaded', message: `policy ${this.#policy.name}, capacity ${formatRate(this.#capacityBps)}, tick ${this.#tickMs} ms` });
   }
 
   /** Starts ticking every tickMs until stop(). */
@@ -203,12 +213,15 @@ export class Controller {
     if (!lift) return { lifted: [], failed: [] };
     const capped = [...this.#known.values()].filter((vm) => this.#vms.get(vm.id)?.capBps != null);
     const results = await mapBounded(capped, this.#concurrency, async (vm) => {
+      const st = this.#vms.get(vm.id)!;
+      const fromBps = st.capBps;
       try {
         await withTimeout(vm.id, 'applyCap', this.#timeoutMs(), (signal) => vm.endpoint.applyCap(null, signal));
-        this.#vms.get(vm.id)!.capBps = null;
+        st.capBps = null;
+        auditCapChange(this.#log, { vm: vm.id, fromBps, toBps: null, ok: true, reason: CAP_REASONS.liftOnStop });
         return { id: vm.id, ok: true };
       } catch (err) {
-        this.#log.warn({ vm: vm.id, op: 'lift', code: errorCode(err), err }, 'could not lift cap on stop');
+        auditCapChange(this.#log, { vm: vm.id, fromBps, toBps: null, ok: false, reason: CAP_REASONS.liftOnStop }, err);
         return { id: vm.id, ok: false };
       }
     });
@@ -318,10 +331,21 @@ export class Controller {
         if (!st.capKnown) {
           // First sight: take over (or clear) whatever cap a previous run left behind.
           const found = await vm.endpoint.readCap(signal);
-          if (this.#onStart === 'reset' && found.capBps !== null) await vm.endpoint.applyCap(null, signal);
+          if (this.#onStart === 'reset' && found.capBps !== null) {
+            const reset = { vm: vm.id, fromBps: found.capBps, toBps: null, reason: CAP_REASONS.startReset };
+            try {
+              await vm.endpoint.applyCap(null, signal);
+            } catch (err) {
+              auditCapChange(this.#log, { ...reset, ok: false }, err);
+              throw err;
+            }
+            auditCapChange(this.#log, { ...reset, ok: true });
+          } else if (found.capBps !== null) {
+            // Not a change daqs made, but from here on daqs answers for this cap: it belongs in the trail.
+            auditCapChange(this.#log, { vm: vm.id, fromBps: undefined, toBps: found.capBps, ok: true, reason: `${CAP_REASONS.startAdopt}: ${found.detail}` });
+          }
           st.capBps = this.#onStart === 'reset' ? null : found.capBps;
           st.capKnown = true;
-          if (found.capBps !== null) this.#log.info({ vm: vm.id, op: this.#onStart, found: found.detail }, this.#onStart === 'reset' ? 'lifted cap found in guest' : 'adopted cap found in guest');
         }
         return vm.endpoint.readTx(signal);
       });
@@ -344,6 +368,7 @@ export class Controller {
 
   async #reconcile(entries: readonly ControlledVm[], observations: readonly Observation[], decision: PolicyDecision<unknown>): Promise<ReconcileAction[]> {
     const wanted = new Map(decision.vms.map((d) => [d.id, d.capBps]));
+    const reasons = new Map(decision.vms.map((d) => [d.id, d.reason ?? DEFAULT_CAP_REASON]));
     // Only VMs that answered this tick (a stalled agent would only stall the apply too), and
     // none whose previous change is still running.
     const todo = entries.filter((vm, i) => {
@@ -358,15 +383,19 @@ export class Controller {
       const st = this.#vms.get(vm.id)!;
       const fromBps = st.capBps;
       const toBps = wanted.get(vm.id)!;
+      const reason = reasons.get(vm.id)!;
       const applying = withTimeout(vm.id, 'applyCap', this.#applyTimeoutMs ?? Math.max(1000, 5 * this.#tickMs), (signal) => vm.endpoint.applyCap(toBps, signal)).then(
         () => {
           st.capBps = toBps;
-          return { vm: vm.id, fromBps, toBps, ok: true };
+          const action = { vm: vm.id, fromBps, toBps, ok: true, reason };
+          auditCapChange(this.#log, action);
+          return action;
         },
         (err: unknown) => {
           // The difference stays, so a later tick retries it.
-          this.#log.warn({ vm: vm.id, op: 'applyCap', code: errorCode(err), err }, 'applying cap failed; retrying next tick');
-          return { vm: vm.id, fromBps, toBps, ok: false };
+          const action = { vm: vm.id, fromBps, toBps, ok: false, reason };
+          auditCapChange(this.#log, action, err);
+          return action;
         },
       ).then((action) => {
         st.applying = null;
@@ -388,9 +417,10 @@ export class Controller {
   #vmReport(vm: ControlledVm, input: PolicyVmInput, obs: Observation, demandBps: number | null, atEpochMs: number): VmTickReport {
     const st = this.#vms.get(vm.id)!;
     let guaranteeMet: boolean | null = null;
+    let idle = false;
     if (isGuarantee(vm.sla) && input.rateBps !== null) {
       // A VM that sends (almost) nothing does not want its guarantee: idle is not a violation.
-      const idle = input.rateBps < IDLE_FRAC * vm.sla.guaranteeBps;
+      idle = isIdleGuarantee(input.rateBps, vm.sla.guaranteeBps);
       const targetBps = attainableBps(vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
       guaranteeMet = idle || meetsGuarantee(input.rateBps, vm.sla.guaranteeBps, demandBps ?? vm.sla.guaranteeBps);
       if (!guaranteeMet && st.guaranteeMet !== false) {
@@ -411,6 +441,8 @@ export class Controller {
       demandBps,
       capBps: st.capKnown ? st.capBps : null,
       guaranteeMet,
+      idle,
+      txBytes: st.sample === null ? null : Number(st.sample.txBytes),
       agentRttMs: obs.ok ? obs.rttMs : null,
       error: obs.ok ? null : { code: obs.code, message: obs.message },
     };

@@ -22,3 +22,11 @@ export function guaranteeMetBps(guaranteeBps: number, demandBps: number): number
 export function meetsGuarantee(rateBps: number, guaranteeBps: number, demandBps: number): boolean {
   return rateBps >= guaranteeMetBps(guaranteeBps, demandBps);
 }
+
+/** Below this × its guarantee a Guarantee VM counts as idle: it does not want its guarantee now. */
+export const GUARANTEE_IDLE_FRAC = 0.02;
+
+/** Whether a Guarantee VM sending rateBps is idle (sends almost nothing): not a violation, nothing delivered either. */
+export function isIdleGuarantee(rateBps: number, guaranteeBps: number): boolean {
+  return guaranteeBps > 0 && rateBps < GUARANTEE_IDLE_FRAC * guaranteeBps;
+}

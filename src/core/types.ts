@@ -73,6 +73,18 @@ export interface VmTickReport {
   readonly capBps: number | null;
   /** For Guarantee VMs: is it at or above min(guarantee, demand)? null for Best-Effort or unknown. */
   readonly guaranteeMet: boolean | null;
+  /**
+   * A Guarantee VM sending (almost) nothing (src/core/guarantee.ts isIdleGuarantee): it does not
+   * want its guarantee now, so guaranteeMet is true but nothing is being delivered. Always false
+   * for Best-Effort VMs and while the rate is unknown.
+   */
+  readonly idle: boolean;
+  /**
+   * The VF's TX byte counter as the loop last read it (the counter rateBps comes from: today the
+   * guest's). Kept from an earlier tick when this one had no fresh sample; null before the
+   * first. A number: exact up to 2^53 bytes (9 PB), then rounded like any Prometheus sample.
+   */
+  readonly txBytes: number | null;
   readonly agentRttMs: number | null;
   /** The error that made this VM skip the tick, if any. */
   readonly error: { readonly code: string; readonly message: string } | null;
@@ -84,6 +96,12 @@ export interface ReconcileAction {
   readonly fromBps: number | null;
   readonly toBps: number | null;
   readonly ok: boolean;
+  /**
+   * Why the cap moved, a short phrase for the audit log: the policy's reason
+   * (PolicyVmDecision.reason, "policy" when it gives none) or the loop's own ("drift repair",
+   * "start-up reset", "lift on stop"). Absent means "policy".
+   */
+  readonly reason?: string;
 }
 
 /** What one tick of the loop saw, decided and did. */
@@ -103,6 +121,26 @@ export interface TickReport {
   readonly actions: readonly ReconcileAction[];
 }
 
+/**
+ * How the inventory sees its VMs, one status each: `ready`, `not-ready` (agent not answering
+ * yet) and `lookup-failed` (last known state kept) are controlled by the loop; `no-agent` (no
+ * channel daqs can use) and `ignored` (listed, but not controlled for another reason) are not.
+ */
+export const INVENTORY_STATUSES = ['ready', 'not-ready', 'no-agent', 'lookup-failed', 'ignored'] as const;
+
+/** One of INVENTORY_STATUSES. */
+export type InventoryStatus = (typeof INVENTORY_STATUSES)[number];
+
+/** The inventory's health as status and metrics show it. */
+export interface InventoryHealth {
+  /** VMs per status; every status present (0 when none). */
+  readonly vms: Readonly<Record<InventoryStatus, number>>;
+  /** Wall-clock time (epoch ms) of the last lookup that listed VMs; null before the first. */
+  readonly lastRefreshEpochMs: number | null;
+  /** Lookups that could not list VMs at all since the daemon started (the previous list stayed). */
+  readonly refreshFailures: number;
+}
+
 /** Things operators want to see as they happen (web view, logs). */
 export interface DaemonEvent {
   readonly atEpochMs: number;
@@ -115,6 +153,8 @@ export interface DaemonEvent {
     | 'agent-recovered'
     | 'config-reloaded'
     | 'config-rejected'
+    /** A reload changed keys that only take effect after a restart; the message names them. */
+    | 'config-restart-needed'
     | 'drift-detected';
   readonly vm?: VmId;
   readonly message: string;

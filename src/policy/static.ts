@@ -17,9 +17,9 @@ function decideStatic(input: PolicyInput, minCapFrac: number): PolicyDecision<No
   const beCount = input.vms.filter((vm) => !isGuarantee(vm.sla)).length;
   const beCapBps = beCount === 0 ? 0 : Math.max(minCapFrac * input.capacityBps, (input.capacityBps - guaranteedBps) / beCount);
   const vms = input.vms.map((vm) => {
-    if (isGuarantee(vm.sla)) return { id: vm.id, capBps: vm.sla.maxBps, demandBps: vm.rateBps, reservedBps: vm.sla.guaranteeBps };
+    if (isGuarantee(vm.sla)) return { id: vm.id, capBps: vm.sla.maxBps, demandBps: vm.rateBps, reservedBps: vm.sla.guaranteeBps, reason: 'max' };
     const capBps = vm.sla.maxBps === null ? beCapBps : Math.min(beCapBps, vm.sla.maxBps);
-    return { id: vm.id, capBps, demandBps: vm.rateBps, reservedBps: null };
+    return { id: vm.id, capBps, demandBps: vm.rateBps, reservedBps: null, reason: capBps === beCapBps ? 'static split' : 'max' };
   });
   return { vms, learnedCapacityBps: input.capacityBps, state: null };
 }

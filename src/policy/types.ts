@@ -45,6 +45,11 @@ export interface PolicyVmDecision {
   readonly demandBps: number | null;
   /** For Guarantee VMs: bandwidth the policy keeps free for it; null for Best-Effort VMs. */
   readonly reservedBps: number | null;
+  /**
+   * Why the policy wants this cap, a short phrase the audit log prints when the cap changes
+   * ("share", "guarantee web1 short", "reclaim"). Optional: the loop says "policy" without it.
+   */
+  readonly reason?: string;
 }
 
 /** A policy's answer for one tick, in the order of PolicyInput.vms. */

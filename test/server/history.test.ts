@@ -13,6 +13,8 @@ function vm(id: string, rateBps: number | null, extra: Partial<VmTickReport> = {
     demandBps: rateBps,
     capBps: null,
     guaranteeMet: null,
+    idle: false,
+    txBytes: null,
     agentRttMs: 1,
     error: null,
     ...extra,

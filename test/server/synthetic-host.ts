@@ -4,6 +4,7 @@
  * among uncapped senders, Best-Effort VMs get caps one tick late when a Guarantee VM needs room,
  * agents can fail. Deterministic (seeded noise), so tests can reason about its output.
  */
+import { isIdleGuarantee } from '../../src/core/guarantee.ts';
 import type { DaemonEvent, ReconcileAction, TickReport, VmId, VmTickReport } from '../../src/core/types.ts';
 
 /** One VM of the model. */
@@ -66,6 +67,10 @@ export class SyntheticHost {
   private readonly failing = new Set<VmId>();
   private readonly wasFailing = new Set<VmId>();
   private readonly announced = new Set<VmId>();
+  // Each VM's TX byte counter, as its guest would report it (starting where a booted guest might be).
+  private readonly txBytes = new Map<VmId, number>();
+  // The counter as the loop last read it: a failing agent leaves it where it was.
+  private readonly txBytesRead = new Map<VmId, number>();
   private readonly tickMs: number;
   private readonly startEpochMs: number;
   private seed: number;
@@ -141,10 +146,14 @@ export class SyntheticHost {
       const k = beIdx.indexOf(i);
       const wanted = vm.guaranteeBps === 0 && contended && k >= 0 ? Math.max(1e6, Math.round(beShares[k]! / 1e6) * 1e6) : null;
       if (!failing && wanted !== before) {
-        actions.push({ vm: vm.id, fromBps: before, toBps: wanted, ok: true });
+        actions.push({ vm: vm.id, fromBps: before, toBps: wanted, ok: true, reason: wanted === null ? 'reclaim' : 'share' });
         this.caps.set(vm.id, wanted);
       }
       const rateBps = failing ? null : noisy[i]!;
+      // The counter counts what was sent, sampled or not.
+      const txBytes = (this.txBytes.get(vm.id) ?? 1e9 * (i + 1)) + Math.round((noisy[i]! / 8) * (this.tickMs / 1000));
+      this.txBytes.set(vm.id, txBytes);
+      if (!failing) this.txBytesRead.set(vm.id, txBytes);
       // The model knows true demand; a real loop would judge by its estimate.
       const target = Math.min(vm.guaranteeBps, vm.demandBps(t));
       const guaranteeMet = vm.guaranteeBps === 0 || rateBps === null ? null : rateBps >= target * 0.95;
@@ -165,6 +174,8 @@ export class SyntheticHost {
         demandBps: failing ? null : demands[i]!,
         capBps: this.caps.get(vm.id) ?? null,
         guaranteeMet,
+        idle: rateBps !== null && isIdleGuarantee(rateBps, vm.guaranteeBps),
+        txBytes: this.txBytesRead.get(vm.id) ?? null,
         agentRttMs: failing ? null : 1.5 + this.random() * 3,
         error: failing ? { code: 'E_AGENT_TIMEOUT', message: `guest agent of ${vm.id} did not answer within 1000 ms` } : null,
       });
