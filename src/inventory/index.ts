@@ -1,6 +1,7 @@
 /** The inventory: which VMs run, how to reach their agent, which VF is theirs, and their SLA. */
 export { createInventorySource, type SourceDeps } from './create-source.ts';
 export { parseDomainXml, type DomainChannel, type DomainInfo, type DomainVf } from './domain-xml.ts';
+export { countInventoryStatuses, inventoryStatusOf } from './health.ts';
 export { InventoryError, type InventoryErrorCode } from './errors.ts';
 export { chooseAgent, DAQS_AGENT_CHANNEL, describeDomain, GUEST_AGENT_CHANNEL } from './libvirt-describe.ts';
 export { LibvirtSource, runVirsh, type LibvirtSourceOptions, type VirshRunner } from './libvirt-source.ts';

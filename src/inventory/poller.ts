@@ -1,6 +1,7 @@
 import type { VmSettings } from '../config/schema.ts';
-import type { VmId } from '../core/types.ts';
+import type { InventoryHealth, VmId } from '../core/types.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
+import { countInventoryStatuses } from './health.ts';
 import { buildInventory, carryOver } from './merge.ts';
 import type { DiscoveredVm, InventorySource, InventoryVm } from './types.ts';
 
@@ -29,7 +30,11 @@ export interface InventoryPollerOptions {
   readonly onChange?: (change: InventoryChange) => void;
   /** The source could not list VMs at all; the previous inventory stays. */
   readonly onError?: (error: Error) => void;
+  /** After every poll, successful or not, and every remerge: the inventory's health now. */
+  readonly onHealth?: (health: InventoryHealth) => void;
   readonly logger?: Logger;
+  /** Wall clock for the last-refresh time (tests pass a fixed one); default Date.now. */
+  readonly nowEpochMs?: () => number;
 }
 
 /**
@@ -43,15 +48,32 @@ export class InventoryPoller {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<readonly InventoryVm[]> | null = null;
   private stopped = true;
+  private lastRefreshEpochMs: number | null = null;
+  private refreshFailures = 0;
+  private intervalMs: number;
   private readonly log: Logger;
 
   constructor(private readonly opts: InventoryPollerOptions) {
     this.log = (opts.logger ?? silentLogger).child({ op: 'inventory', source: opts.source.name });
+    this.intervalMs = opts.intervalMs;
+  }
+
+  /** A new interval between polls (a config reload); a wait in progress restarts with it. */
+  setIntervalMs(ms: number): void {
+    this.intervalMs = ms;
+    if (this.timer === null || this.stopped) return;
+    clearTimeout(this.timer);
+    this.schedule();
   }
 
   /** The inventory as of the last poll. */
   get vms(): readonly InventoryVm[] {
     return this.current;
+  }
+
+  /** VMs per status, when the source last listed VMs, and how often it could not. */
+  health(): InventoryHealth {
+    return { vms: countInventoryStatuses(this.current), lastRefreshEpochMs: this.lastRefreshEpochMs, refreshFailures: this.refreshFailures };
   }
 
   /** Polls now; concurrent calls share one poll. Never rejects: failures go to onError. */
@@ -65,6 +87,7 @@ export class InventoryPoller {
   /** Applies new settings (after a config reload) to the last discovered VMs, without polling. */
   remerge(): readonly InventoryVm[] {
     this.publish(this.lastFound);
+    this.opts.onHealth?.(this.health());
     return this.current;
   }
 
@@ -72,14 +95,7 @@ export class InventoryPoller {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
-    const loop = (): void => {
-      void this.refresh().then(() => {
-        if (this.stopped) return;
-        this.timer = setTimeout(loop, this.opts.intervalMs);
-        this.timer.unref();
-      });
-    };
-    loop();
+    this.pollThenSchedule();
   }
 
   /** Stops polling; the last inventory stays readable. */
@@ -89,6 +105,18 @@ export class InventoryPoller {
     this.timer = null;
   }
 
+  private pollThenSchedule(): void {
+    this.timer = null;
+    void this.refresh().then(() => {
+      if (!this.stopped) this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.pollThenSchedule(), this.intervalMs);
+    this.timer.unref();
+  }
+
   private async poll(): Promise<readonly InventoryVm[]> {
     let found: DiscoveredVm[];
     try {
@@ -96,10 +124,14 @@ export class InventoryPoller {
     } catch (e) {
       const error = e instanceof Error ? e : new Error(String(e));
       this.log.warn({ code: (error as { code?: string }).code, err: error.message }, 'inventory lookup failed; keeping the previous inventory');
+      this.refreshFailures++;
       this.opts.onError?.(error);
+      this.opts.onHealth?.(this.health());
       return this.current;
     }
+    this.lastRefreshEpochMs = (this.opts.nowEpochMs ?? Date.now)();
     this.publish(carryOver(found, this.lastFound));
+    this.opts.onHealth?.(this.health());
     return this.current;
   }
 

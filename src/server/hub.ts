@@ -8,7 +8,7 @@
  * viewer that falls behind only misses old entries; the publisher never tracks viewers.
  */
 import { hostname } from 'node:os';
-import type { DaemonEvent, TickReport } from '../core/types.ts';
+import type { DaemonEvent, InventoryHealth, TickReport } from '../core/types.ts';
 import { silentLogger, type Logger } from '../util/log.ts';
 import { TickHistory, type HistoryPoint } from './history.ts';
 import { DaqsMetrics } from './metrics.ts';
@@ -25,7 +25,7 @@ export interface DaemonInfo {
   readonly pid: number;
   readonly hostname: string;
   readonly tickPeriodMs: number | null;
-  /** The port daqs shares out (interface name or "emulated"), if known. */
+  /** The port daqs shares out (its interface, or "testbed:NAME" for an emulated host), if known; the metrics' `port` label. */
   readonly portName: string | null;
 }
 
@@ -46,6 +46,8 @@ export interface StatusSnapshot {
   readonly latest: TickReport | null;
   readonly config: ConfigReloadStats;
   readonly ticksPublished: number;
+  /** VMs per inventory status and the last refresh; null until the daemon reports it. */
+  readonly inventory: InventoryHealth | null;
 }
 
 /** What /api/history returns. */
@@ -84,6 +86,7 @@ export class ObservationHub {
   private faults = 0;
   private info: DaemonInfo;
   private config: ConfigReloadStats = { reloads: 0, rejections: 0, lastRejection: null };
+  private inventory: InventoryHealth | null = null;
 
   constructor(opts: HubOptions = {}) {
     this.metrics = opts.metrics ?? new DaqsMetrics();
@@ -92,7 +95,7 @@ export class ObservationHub {
     this.logger = opts.logger ?? silentLogger;
     this.now = opts.nowEpochMs ?? Date.now;
     this.info = { version: daqsVersion(), policy: null, configPath: null, startedAtEpochMs: this.now(), pid: process.pid, hostname: hostname(), tickPeriodMs: null, portName: null };
-    this.metrics.setInfo({ policy: '', version: this.info.version });
+    this.syncBuildInfo();
   }
 
   /** Records one tick. Synchronous, O(VMs); a fault is logged, never thrown to the loop. */
@@ -122,8 +125,19 @@ export class ObservationHub {
 
   /** Merges facts about the daemon (policy, config path, start time, ...). */
   setInfo(info: Partial<DaemonInfo>): void {
+    const before = this.info;
     this.info = { ...this.info, ...info };
-    this.metrics.setInfo({ policy: this.info.policy ?? '', version: this.info.version });
+    if (this.info.policy !== before.policy || this.info.version !== before.version || this.info.portName !== before.portName) this.syncBuildInfo();
+  }
+
+  /** Records the inventory's health (the daemon calls it after every inventory refresh). Never throws. */
+  setInventory(health: InventoryHealth): void {
+    try {
+      this.inventory = health;
+      this.metrics.setInventory(health);
+    } catch (err) {
+      this.reportFault('setInventory', err);
+    }
   }
 
   /** The latest tick, or null before the first one. */
@@ -141,6 +155,7 @@ export class ObservationHub {
       latest: this.latest,
       config: this.config,
       ticksPublished: this.ticksPublished,
+      inventory: this.inventory,
     };
   }
 
@@ -162,6 +177,10 @@ export class ObservationHub {
   /** Sequence numbers of the newest history point and event (0 when none). */
   cursors(): { historySeq: number; eventSeq: number; ticks: number } {
     return { historySeq: this.history.lastSeq, eventSeq: this.events.lastSeq, ticks: this.ticksPublished };
+  }
+
+  private syncBuildInfo(): void {
+    this.metrics.setInfo({ policy: this.info.policy ?? '', version: this.info.version, port: this.info.portName ?? '' });
   }
 
   private reportFault(op: string, err: unknown): void {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { VmSettings } from '../../src/config/schema.ts';
+import type { InventoryHealth } from '../../src/core/types.ts';
 import { InventoryPoller, type InventoryChange, type InventorySettings } from '../../src/inventory/poller.ts';
 import type { DiscoveredVm, InventorySource } from '../../src/inventory/types.ts';
 
@@ -95,6 +96,45 @@ describe('InventoryPoller', () => {
     const { source, poller } = setup();
     poller.start();
     source.add('late');
+    const end = Date.now() + 2000;
+    while (!poller.vms.some((v) => v.id === 'late') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    poller.stop();
+    expect(poller.vms.map((v) => v.id)).toEqual(['late']);
+  });
+
+  it('reports its health: VMs per status, the last successful refresh, and failed ones', async () => {
+    const source = new MemorySource();
+    const health: InventoryHealth[] = [];
+    let now = 1000;
+    const poller = new InventoryPoller({ source, settings: () => settings(), intervalMs: 20, onHealth: (h) => health.push(h), nowEpochMs: () => now });
+    expect(poller.health()).toEqual({ vms: { 'ready': 0, 'not-ready': 0, 'no-agent': 0, 'lookup-failed': 0, 'ignored': 0 }, lastRefreshEpochMs: null, refreshFailures: 0 });
+    source.add('r1');
+    source.add('r2');
+    source.add('nr', { status: { state: 'not-ready', reason: 'socket missing' } });
+    source.add('na', { agent: null, status: { state: 'no-agent', reason: 'no channel' } });
+    source.add('ig', { agent: null });
+    source.add('lf');
+    source.failing.add('lf');
+    await poller.refresh();
+    expect(health.at(-1)).toEqual({ vms: { 'ready': 2, 'not-ready': 1, 'no-agent': 1, 'lookup-failed': 1, 'ignored': 1 }, lastRefreshEpochMs: 1000, refreshFailures: 0 });
+    now = 6000;
+    source.down = new Error('libvirt down');
+    await poller.refresh();
+    // The previous list stays, so do its counts; the last success is still the first poll.
+    expect(health.at(-1)).toMatchObject({ vms: { ready: 2 }, lastRefreshEpochMs: 1000, refreshFailures: 1 });
+    source.down = null;
+    now = 11000;
+    await poller.refresh();
+    expect(health.at(-1)).toMatchObject({ lastRefreshEpochMs: 11000, refreshFailures: 1 });
+  });
+
+  it('a new interval takes effect on the wait in progress', async () => {
+    const source = new MemorySource();
+    const poller = new InventoryPoller({ source, settings: () => settings(), intervalMs: 60_000 });
+    poller.start();
+    await poller.refresh();
+    source.add('late');
+    poller.setIntervalMs(20);
     const end = Date.now() + 2000;
     while (!poller.vms.some((v) => v.id === 'late') && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     poller.stop();

@@ -30,10 +30,16 @@ describe('deploy/grafana-dashboard.json', () => {
   it('picks its Prometheus data source by variable, with host and VM filters', () => {
     const vars = dashboard.templating.list;
     expect(vars.find((v) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
-    expect(vars.map((v) => v.name)).toEqual(['datasource', 'instance', 'vm']);
+    expect(vars.map((v) => v.name)).toEqual(['datasource', 'instance', 'port', 'vm']);
     for (const p of dashboard.panels.filter((x) => x.type !== 'row')) {
       expect(p.datasource?.uid, `panel ${p.id}`).toBe('${datasource}');
-      for (const t of p.targets ?? []) expect(t.expr, `panel ${p.id}`).toContain('instance=~"$instance"');
+      for (const t of p.targets ?? []) {
+        expect(t.expr, `panel ${p.id}`).toContain('instance=~"$instance"');
+        // Per-VM and port series carry a port label: one daemon per port may share a host.
+        if (/daqs_(vm_|port_|vms\b|inventory_)/.test(t.expr)) expect(t.expr, `panel ${p.id}`).toContain('port=~"$port"');
+        // Rates come from the byte counters, never from a gauge.
+        if (t.expr.includes('daqs_vm_tx_bytes_total')) expect(t.expr, `panel ${p.id}`).toMatch(/rate\(daqs_vm_tx_bytes_total\{[^}]*\}\[1m\]\)/);
+      }
     }
   });
 
