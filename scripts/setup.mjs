@@ -22,6 +22,7 @@ export const RUNTIME_PACKAGES = [
 /** Debian packages only the tests need (`npm test` passes --tests). */
 export const TEST_PACKAGES = [
   'chromium', // headless browser for the web view test (driven by playwright-core), ~290 MB
+  'systemd', // journald, systemd-cat, journalctl: the test that log levels reach the journal as priorities
 ];
 
 /**
