@@ -102,7 +102,8 @@ export class ConfigWatcher {
     const previous = this.currentConfig;
     if (next.text === previous.text && next.capacity.capacityBps === previous.capacity.capacityBps) return { status: 'unchanged' };
     this.currentConfig = next;
-    this.log.info({ trigger }, 'configuration reloaded');
+    // The daemon logs what the reload changed; here only that the file was taken.
+    this.log.debug({ trigger }, 'new configuration file accepted');
     this.opts.onReload?.(next, previous, trigger);
     return { status: 'applied', config: next };
   }

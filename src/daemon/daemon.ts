@@ -1,7 +1,8 @@
 /**
  * `daqs run`: the configuration, the inventory, one endpoint per VM, the control loop and the
  * observation server, wired together. Signals: SIGHUP reloads the configuration (a bad file is
- * refused and the running one stays), SIGTERM/SIGINT stop cleanly, lifting the caps daqs set
+ * refused and the running one stays; every key that can change live does, the others are named
+ * as needing a restart: ./reload.ts), SIGTERM/SIGINT stop cleanly, lifting the caps daqs set
  * unless `daemon.onStop: keep`.
  */
 import { ConfigWatcher, type LoadedConfig, type ReloadTrigger } from '../config/index.ts';
@@ -12,9 +13,10 @@ import { createPolicy } from '../policy/index.ts';
 import { formatListenAddress } from '../util/listen-address.ts';
 import { ObservationHub, startServer, type RunningServer } from '../server/index.ts';
 import { systemClock } from '../telemetry/clock.ts';
-import type { Logger } from '../util/log.ts';
+import { setLogLevel, type Logger, type LogLevel } from '../util/log.ts';
 import type { EndpointPool, EndpointPoolOptions } from '../endpoint/pool.ts';
 import { createLoop, loopSettingsOf } from './loop.ts';
+import { diffConfig } from './reload.ts';
 
 /** What a daemon needs; side effects can be replaced for tests. */
 export interface DaemonOptions {
@@ -31,6 +33,16 @@ export interface DaemonOptions {
   readonly listen?: string;
   /** Watch the config file for changes (default true). */
   readonly watchFile?: boolean;
+  /**
+   * The log level was fixed outside the file (--log-level, DAQS_LOG_LEVEL): daemon.logLevel is
+   * then ignored, also on reload. Otherwise a reload applies the file's level to `logger`.
+   */
+  readonly logLevelOverride?: LogLevel;
+}
+
+/** The name of the port a configuration controls: its interface, or "testbed:NAME"; the metrics' `port` label. */
+export function portNameOf(cfg: LoadedConfig['config']): string {
+  return cfg.port.interface ?? `testbed:${cfg.port.testbed ?? ''}`;
 }
 
 /** A running daemon. */
@@ -47,6 +59,11 @@ export class Daemon {
     private readonly log: Logger,
   ) {}
 
+  /** The configuration in force (the last one a reload accepted). */
+  get config(): LoadedConfig {
+    return this.watcher.current;
+  }
+
   /** Loads the config (a bad one throws its ConfigError), starts the inventory, the loop and the server. */
   static async start(opts: DaemonOptions): Promise<Daemon> {
     const log = opts.logger;
@@ -54,13 +71,13 @@ export class Daemon {
     const hub = new ObservationHub({ logger: log });
     const emit = (kind: DaemonEvent['kind'], message: string): void => hub.publishEvent({ atEpochMs: Date.now(), kind, message });
     // Callbacks below need the controller, which needs the first config: late-bound.
-    let onReload: (next: LoadedConfig, trigger: ReloadTrigger) => void = () => undefined;
+    let onReload: (next: LoadedConfig, previous: LoadedConfig, trigger: ReloadTrigger) => void = () => undefined;
     const watcher = await ConfigWatcher.open({
       path: opts.configPath,
       logger: log,
       ...(opts.load ? { load: opts.load } : {}),
       watchFile: opts.watchFile ?? true,
-      onReload: (next, _prev, trigger) => onReload(next, trigger),
+      onReload: (next, prev, trigger) => onReload(next, prev, trigger),
       onReject: (error, trigger) => {
         log.error({ op: 'config', code: (error as { code?: string }).code, trigger }, `configuration refused, the running one stays: ${error.message}`);
         emit('config-rejected', error.message);
@@ -81,6 +98,7 @@ export class Daemon {
         for (const id of change.disappeared) log.debug({ op: 'inventory', vm: id }, 'gone');
       },
       onError: (err) => log.warn({ op: 'inventory', err }, 'inventory lookup failed; keeping the previous list'),
+      onHealth: (health) => hub.setInventory(health),
     });
     await poller.refresh();
     const { controller, pool } = createLoop(loopSettingsOf(first), {
@@ -95,22 +113,52 @@ export class Daemon {
       hub.publishEvent(e);
       log.info({ op: 'event', vm: e.vm, kind: e.kind }, e.message);
     });
-    onReload = (next, trigger) => {
-      const policyChanged = next.config.policy !== controller.policyName();
+    onReload = (next, prev, trigger) => {
+      const changes = diffConfig(prev, next);
+      const changed = new Set(changes.map((c) => c.key));
+      const applied = changes.filter((c) => c.effect === 'live').map((c) => c.key);
+      const restart = changes.filter((c) => c.effect === 'restart').map((c) => c.key);
+      const n = next.config;
+      // A new port is not controlled before a restart: a capacity read from its link is not this port's.
+      const capacityApplies = changed.has('port.capacity') && (!restart.some((k) => k.startsWith('port.')) || next.capacity.source === 'config');
+      if (changed.has('port.capacity') && !capacityApplies) {
+        applied.splice(applied.indexOf('port.capacity'), 1);
+        restart.push('port.capacity');
+      }
       controller.setConfig({
-        capacityBps: next.capacity.capacityBps,
-        tickMs: next.config.port.tickMs,
-        ...(policyChanged ? { policy: createPolicy(next.config.policy) } : {}),
+        ...(capacityApplies ? { capacityBps: next.capacity.capacityBps } : {}),
+        ...(changed.has('port.tickMs') ? { tickMs: n.port.tickMs } : {}),
+        ...(changed.has('policy') ? { policy: createPolicy(n.policy) } : {}),
+        ...(changed.has('daemon.onStart') ? { onStart: n.daemon.onStart } : {}),
+        ...(changed.has('agent.timeoutMs') ? { perVmTimeoutMs: n.agent.timeoutMs } : {}),
       });
+      if (changed.has('agent.timeoutMs')) pool.setAgentTimeoutMs(n.agent.timeoutMs);
+      if (changed.has('inventory.pollMs')) poller.setIntervalMs(n.inventory.pollMs);
+      const ignored: string[] = [];
+      if (changed.has('daemon.logLevel')) {
+        if (opts.logLevelOverride === undefined) setLogLevel(log, n.daemon.logLevel);
+        else {
+          applied.splice(applied.indexOf('daemon.logLevel'), 1);
+          ignored.push(`daemon.logLevel (the level ${opts.logLevelOverride} was fixed by --log-level or DAQS_LOG_LEVEL)`);
+        }
+      }
+      // SLAs, static entries and the capacity admission counts against are merged at once.
       poller.remerge();
-      hub.setInfo({ policy: next.config.policy, tickPeriodMs: next.config.port.tickMs });
-      log.info({ op: 'config', trigger }, 'configuration reloaded');
+      hub.setInfo({ policy: controller.policyName(), tickPeriodMs: n.port.tickMs });
+      const appliedText = (applied.length > 0 ? `applied ${applied.join(', ')}` : 'no setting changed') + (ignored.length > 0 ? `; ignored ${ignored.join(', ')}` : '');
+      log.info({ op: 'config', trigger, applied, restartNeeded: restart }, `configuration reloaded: ${appliedText}`);
+      emit('config-reloaded', `${trigger}: ${appliedText}`);
+      if (restart.length > 0) {
+        const text = `changed but only take effect after a restart (systemctl restart daqs): ${restart.join(', ')}; the running values stay`;
+        log.warn({ op: 'config', trigger, restartNeeded: restart }, text);
+        emit('config-restart-needed', text);
+      }
     };
     hub.setInfo({
       policy: cfg.policy,
       configPath: first.path,
       tickPeriodMs: cfg.port.tickMs,
-      portName: cfg.port.interface ?? `testbed ${cfg.port.testbed ?? ''}`,
+      portName: portNameOf(cfg),
     });
 
     const servers: RunningServer[] = [];
@@ -133,9 +181,9 @@ export class Daemon {
     return new Daemon(controller, hub, servers, watcher, poller, pool, log);
   }
 
-  /** Re-reads the configuration (SIGHUP). */
-  reload(): void {
-    void this.watcher.reload('sighup');
+  /** Re-reads the configuration (SIGHUP); resolves when the new one is in force or refused. */
+  async reload(): Promise<void> {
+    await this.watcher.reload('sighup');
   }
 
   /** Stops the loop (lifting caps unless configured to keep them), the inventory and the server. */
@@ -143,7 +191,8 @@ export class Daemon {
     this.stopping ??= (async () => {
       this.watcher.close();
       this.poller.stop();
-      const result = await this.controller.stop();
+      // daemon.onStop as it is now: a reload may have changed it.
+      const result = await this.controller.stop({ liftCaps: this.watcher.current.config.daemon.onStop === 'lift' });
       await this.pool.closeAll();
       await Promise.all(this.servers.map((s) => s.close()));
       this.log.info({ op: 'stop', lifted: result.lifted.length, failed: result.failed }, 'daqs stopped');

@@ -29,20 +29,29 @@ interface Entry {
 }
 
 // What identifies an endpoint: a change here means the old connection is of no use.
-function endpointKey(vm: InventoryVm): string {
-  return JSON.stringify([vm.agent, vm.vf.mac ?? null, vm.vf.iface ?? null]);
+function endpointKey(vm: InventoryVm, agentTimeoutMs: number): string {
+  return JSON.stringify([vm.agent, vm.vf.mac ?? null, vm.vf.iface ?? null, agentTimeoutMs]);
 }
 
 /** The endpoints of the VMs the inventory knows now. */
 export class EndpointPool {
   readonly #entries = new Map<VmId, Entry>();
   readonly #opts: EndpointPoolOptions;
+  #agentTimeoutMs: number;
   // The loop asks every tick; the inventory changes every few seconds at most.
   #lastInput: readonly InventoryVm[] | null = null;
   #lastOutput: ControlledVm[] = [];
 
   constructor(opts: EndpointPoolOptions) {
     this.#opts = opts;
+    this.#agentTimeoutMs = opts.agentTimeoutMs;
+  }
+
+  /** A new bound on one agent request (a config reload): every endpoint is rebuilt with it at the next sync. */
+  setAgentTimeoutMs(ms: number): void {
+    if (ms === this.#agentTimeoutMs) return;
+    this.#agentTimeoutMs = ms;
+    this.#lastInput = null;
   }
 
   /** Brings the pool in line with the inventory and returns what the loop should control. */
@@ -55,7 +64,7 @@ export class EndpointPool {
       // reports the problem; the loop leaves the VM alone.
       if (vm.agent === null) continue;
       seen.add(vm.id);
-      const key = endpointKey(vm);
+      const key = endpointKey(vm, this.#agentTimeoutMs);
       let entry = this.#entries.get(vm.id);
       if (entry && entry.key !== key) {
         void this.#close(entry.endpoint, vm.id);
@@ -88,7 +97,8 @@ export class EndpointPool {
   }
 
   #createAgentEndpoint(vm: InventoryVm): VmEndpoint {
-    const { logger, clock, agentTimeoutMs } = this.#opts;
+    const { logger, clock } = this.#opts;
+    const agentTimeoutMs = this.#agentTimeoutMs;
     const ref = vm.agent;
     if (ref === null) throw new Error(`VM ${vm.id} has no agent`);
     const agent: GuestAgent = ref.kind === 'unix'

@@ -80,6 +80,29 @@ describe('EndpointPool', () => {
     await pool.closeAll();
   });
 
+  it('a new agent timeout rebuilds every endpoint at the next sync, and the new ones use it', async () => {
+    // An agent that takes 200 ms to report the interfaces.
+    const slowGuest = new FakeGuest([{ name: 'eth1', mac: '52:54:00:00:00:03', txBytes: 7n }]);
+    const slow = await startFakeAgent(join(dir, 'slow.sock'), async (req) => {
+      const reply = await slowGuest.handler(req);
+      return req.execute === 'guest-network-get-interfaces' && reply ? { delayMs: 200, then: reply } : reply;
+    });
+    try {
+      const pool = new EndpointPool({ logger, clock, agentTimeoutMs: 2000 });
+      const vms = [inventoryVm('s', slow.socketPath, '52:54:00:00:00:03')];
+      const [before] = pool.sync(vms);
+      expect((await before!.endpoint.readTx()).txBytes).toBe(7n);
+      pool.setAgentTimeoutMs(50);
+      // The same inventory (same array): only the timeout changed.
+      const [after] = pool.sync(vms);
+      expect(after!.endpoint).not.toBe(before!.endpoint);
+      await expect(after!.endpoint.readTx()).rejects.toMatchObject({ code: expect.stringMatching(/TIMEOUT/) });
+      await pool.closeAll();
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses an agent with guest-exec disabled, reports it once, and does not ask again within a minute', async () => {
     const pool = new EndpointPool({ logger, clock, agentTimeoutMs: 2000 });
     const [vm] = pool.sync([inventoryVm('b', blocked.socketPath, '52:54:00:00:00:02')]);

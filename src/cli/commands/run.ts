@@ -4,7 +4,7 @@ import { loadConfig, parseConfigText, type LoadedConfig } from '../../config/ind
 import { loadWebAssets } from '../../server/assets.ts';
 import { formatRate } from '../../units/rate.ts';
 import { formatListenAddress } from '../../util/listen-address.ts';
-import { createLogger, LOG_LEVELS } from '../../util/log.ts';
+import { createLogger, LOG_LEVELS, parseLogLevel } from '../../util/log.ts';
 import { defineCommand, type CommandIo } from '../define.ts';
 import { oneOf } from '../values.ts';
 
@@ -20,18 +20,19 @@ control), prints what it would run with and exits: 0 when the daemon would start
   options: {
     config: { type: 'string', short: 'c', value: 'FILE', required: true, help: 'the configuration file (an example: deploy/daqs.example.yaml)' },
     check: { type: 'boolean', help: 'validate FILE (and this installation\'s web files) and exit, touching no VM' },
-    'log-level': { type: 'string', value: 'LEVEL', parse: oneOf(LOG_LEVELS), help: `overrides daemon.logLevel: ${LOG_LEVELS.join(', ')}` },
+    'log-level': { type: 'string', value: 'LEVEL', parse: oneOf(LOG_LEVELS), help: `overrides daemon.logLevel and DAQS_LOG_LEVEL, also on reload: ${LOG_LEVELS.join(', ')}` },
     listen: { type: 'string', value: 'ADDR', help: 'serve status, metrics and the live view on ADDR instead of daemon.status and daemon.metrics.listen' },
   },
 }, async ({ values }, io) => {
   if (values.check) return check(values.config, io);
   // Imported here so that `--check` and `--help` do not load the whole daemon.
   const { Daemon } = await import('../../daemon/daemon.ts');
-  // The file's level applies unless the flag says otherwise; a broken file is reported by the
-  // daemon's own load below with every problem named.
+  // The flag, else DAQS_LOG_LEVEL, fixes the level; otherwise the file's applies, also on reload.
+  // A broken file is reported by the daemon's own load below with every problem named.
+  const override = values['log-level'] ?? (process.env.DAQS_LOG_LEVEL ? parseLogLevel(process.env.DAQS_LOG_LEVEL, 'DAQS_LOG_LEVEL') : undefined);
   const fileLevel = await readFile(values.config, 'utf8').then((t) => parseConfigText(t, values.config).daemon.logLevel, () => undefined);
-  const logger = createLogger({ level: values['log-level'] ?? fileLevel ?? 'info' });
-  const daemon = await Daemon.start({ configPath: values.config, logger, ...(values.listen ? { listen: values.listen } : {}) });
+  const logger = createLogger({ level: override ?? fileLevel ?? 'info' });
+  const daemon = await Daemon.start({ configPath: values.config, logger, ...(values.listen ? { listen: values.listen } : {}), ...(override ? { logLevelOverride: override } : {}) });
   return new Promise<number>((resolve) => {
     const stop = (signal: string): void => {
       logger.info({ op: 'signal', signal }, 'stopping');
@@ -45,7 +46,7 @@ control), prints what it would run with and exits: 0 when the daemon would start
     };
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => daemon.reload());
+    process.on('SIGHUP', () => void daemon.reload());
   });
 });
 
