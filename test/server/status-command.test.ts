@@ -89,6 +89,21 @@ describe('daqs status', () => {
     }
   });
 
+  it('says "idle" for a Guarantee VM that sends almost nothing, and how the inventory is doing', async () => {
+    host.addVm({ id: 'vm-idle', guaranteeBps: 400e6, demandBps: () => 1e6 });
+    feed(hub, host, 2);
+    hub.setInventory({ vms: { 'ready': 4, 'not-ready': 1, 'no-agent': 0, 'lookup-failed': 0, 'ignored': 0 }, lastRefreshEpochMs: Date.now() - 3000, refreshFailures: 2 });
+    const io = collect();
+    expect(await run(['--address', address], io)).toBe(0);
+    const lines = io.outText().split('\n');
+    const idle = lines.find((l) => l.startsWith('vm-idle '))!.split(/\s{2,}/);
+    expect(idle[1]).toBe('guarantee');
+    expect(idle[7]).toBe('idle');
+    expect(lines).toContainEqual(expect.stringMatching(/^inventory: 4 ready, 1 not-ready · listed [0-9.]+ ?s ago · 2 failed lookups$/));
+    host.removeVm('vm-idle');
+    feed(hub, host, 1);
+  });
+
   it('--json prints the daemon\'s JSON', async () => {
     const io = collect();
     expect(await run(['--json', '--address', address], io)).toBe(0);

@@ -134,7 +134,8 @@ export class SyntheticHost {
       const cap = this.caps.get(vm.id) ?? null;
       return cap !== null && noisy[i]! >= 0.95 * cap ? cap * 1.25 : noisy[i]!;
     });
-    const reserved = vms.reduce((sum, vm, i) => sum + (vm.guaranteeBps > 0 ? Math.max(vm.guaranteeBps, demands[i]!) : 0), 0);
+    // An idle Guarantee VM does not want its guarantee: a policy keeps only what it sends.
+    const reserved = vms.reduce((sum, vm, i) => sum + (vm.guaranteeBps === 0 ? 0 : isIdleGuarantee(demands[i]!, vm.guaranteeBps) ? demands[i]! : Math.max(vm.guaranteeBps, demands[i]!)), 0);
     const contended = demands.reduce((a, b) => a + b, 0) > capacity * 0.95;
     const beIdx = vms.map((vm, i) => (vm.guaranteeBps > 0 ? -1 : i)).filter((i) => i >= 0);
     const beShares = waterFill(Math.max(0, capacity - reserved), beIdx.map((i) => demands[i]!));

@@ -64,6 +64,12 @@ export function renderStatus(s: StatusResponse): string {
   const p = t.port;
   const capacity = p.learnedCapacityBps || p.nominalCapacityBps;
   const pct = capacity > 0 ? ` (${Math.round((100 * p.usedBps) / capacity)}% of learned)` : '';
+  const inv = s.inventory;
+  if (inv) {
+    const counts = Object.entries(inv.vms).filter(([, n]) => n > 0).map(([status, n]) => `${n} ${status}`);
+    const refreshed = inv.lastRefreshEpochMs === null ? 'never listed VMs' : `listed ${formatAge(s.nowEpochMs - inv.lastRefreshEpochMs)} ago`;
+    lines.push(`inventory: ${counts.length > 0 ? counts.join(', ') : 'no VMs'} · ${refreshed}${inv.refreshFailures > 0 ? ` · ${inv.refreshFailures} failed lookups` : ''}`);
+  }
   lines.push(`port ${s.info.portName ?? ''}: used ${formatRate(p.usedBps)}${pct}, learned capacity ${formatRate(p.learnedCapacityBps)}, nominal ${formatRate(p.nominalCapacityBps)}`.replace('port :', 'port:'));
   lines.push('');
   if (t.vms.length === 0) {
@@ -80,7 +86,8 @@ export function renderStatus(s: StatusResponse): string {
     rate(v.rateBps),
     rate(v.demandBps),
     v.capBps === null ? 'none' : formatRate(v.capBps),
-    v.guaranteeMet === null ? '-' : v.guaranteeMet ? 'yes' : 'NO',
+    // An idle Guarantee VM is not being delivered anything: "idle", not "yes".
+    v.idle ? 'idle' : v.guaranteeMet === null ? '-' : v.guaranteeMet ? 'yes' : 'NO',
     v.error ? `${v.error.code}: ${v.error.message}` : v.agentRttMs === null ? '-' : `${v.agentRttMs.toFixed(1)} ms`,
   ]);
   lines.push(...renderTable(header, rows));
