@@ -4,7 +4,8 @@
 // anything else runs. Plain Node with no dependencies: it must work on a fresh clone before
 // `npm ci` has run.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -47,6 +48,15 @@ const LIBVIRT_QEMU_ACCOUNT = 'libvirt-qemu';
 const forTests = process.argv.includes('--tests');
 const forRealGuests = forTests || process.argv.includes('--real-guests');
 const DEBIAN_PACKAGES = [...RUNTIME_PACKAGES, ...(forRealGuests ? REAL_GUEST_PACKAGES : []), ...(forTests ? TEST_PACKAGES : [])];
+
+/**
+ * Debian packages whose programs the tests run but which would start a service if installed
+ * (prometheus): unpacked into out/tools/PACKAGE instead, nothing started, nothing configured;
+ * for `npm test` (--tests) only.
+ */
+export const DEBIAN_UNPACKED = [
+  { pkg: 'prometheus', files: ['usr/bin/prometheus', 'usr/bin/promtool'] }, // evaluates the Grafana dashboard's queries and the documented alerts
+];
 
 function fail(message) {
   console.error(`daqs setup: ${message}`);
@@ -131,8 +141,34 @@ function ensureLibvirtQemuAccount() {
   }
 }
 
+function ensureUnpackedTools() {
+  for (const { pkg, files } of DEBIAN_UNPACKED) {
+    const dir = join(root, 'out', 'tools', pkg);
+    if (files.every((f) => existsSync(join(dir, f)))) continue;
+    console.log(`daqs setup: unpacking the Debian package ${pkg} into out/tools/${pkg} (not installed: no service is started)`);
+    const tmp = mkdtempSync(join(tmpdir(), 'daqs-deb-'));
+    // apt downloads as its own user (_apt): let it write here.
+    chmodSync(tmp, 0o777);
+    try {
+      let got = run(['apt-get', 'download', '-qq', pkg], { cwd: tmp });
+      if (!got.ok) {
+        run(['apt-get', 'update', '-qq']);
+        got = run(['apt-get', 'download', '-qq', pkg], { cwd: tmp });
+      }
+      const deb = readdirSync(tmp).find((f) => f.endsWith('.deb'));
+      if (!got.ok || !deb) fail(`'apt-get download ${pkg}' failed (${got.why}): no package source is reachable. Configure an apt source and run again.`);
+      mkdirSync(dir, { recursive: true });
+      const x = run(['dpkg-deb', '-x', join(tmp, deb), dir]);
+      if (!x.ok || !files.every((f) => existsSync(join(dir, f)))) fail(`unpacking ${deb} into ${dir} failed (${x.why})`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+}
+
 ensureNode();
 ensureRoot();
 ensureDebianPackages();
 if (forRealGuests) ensureLibvirtQemuAccount();
 ensureNpmDependencies();
+if (forTests) ensureUnpackedTools();
