@@ -3,6 +3,7 @@
  * that need a restart: the rules cover every key of the schema, each key's change is seen, and
  * a running daemon (over the simulator's VMs, no root needed) really applies the live ones.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
@@ -86,6 +87,13 @@ describe('reload rules', () => {
     const changes = diffConfig(await loaded(BASE), await loaded(BASE.replace(from!, to!)));
     // A static source also brings its entries: that is a second key, as in the file.
     expect(changes.map((c) => c.key)).toEqual(key === 'inventory.source' ? ['inventory.source', 'inventory.static'] : [key]);
+  });
+
+  it('are the ones docs/operations.md lists, with the same effect', () => {
+    const doc = readFileSync(new URL('../../docs/operations.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Reload: what changes at once'));
+    const rows = [...section.matchAll(/^\| `([a-zA-Z.]+)` \| (live|restart) \|/gm)].map((m) => ({ key: m[1], effect: m[2] }));
+    expect(rows).toEqual(RELOAD_RULES.map((r) => ({ key: r.key, effect: r.effect })));
   });
 
   it('sees nothing when only comments and spacing change', async () => {

@@ -6,7 +6,6 @@
  */
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +17,7 @@ import { testbedUp, type Testbed, type TrafficHandle } from '../../src/testbed/i
 import { launchChromium } from './browser.ts';
 import { parsePromText, sampleValue, type PromSample } from './helpers.ts';
 import { startDaemonProcess, type DaemonProcess } from '../support/daemon-process.ts';
+import { freePort } from '../support/free-port.ts';
 
 const NAME = 'opsobs';
 const CAPACITY_BPS = 2e9;
@@ -33,16 +33,6 @@ let metricsAddr = '';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function scrape(): Promise<PromSample[]> {
   return parsePromText(await fetchFromDaemon(metricsAddr, '/metrics'));

@@ -6,7 +6,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +16,7 @@ import { startServer, type RunningServer } from '../../src/server/http.ts';
 import { DaqsMetrics } from '../../src/server/metrics.ts';
 import { feed } from './helpers.ts';
 import { paperLikeVms, SyntheticHost } from './synthetic-host.ts';
+import { freePort } from '../support/free-port.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const TOOLS = join(ROOT, 'out', 'tools', 'prometheus', 'usr', 'bin');
@@ -27,16 +27,6 @@ const PORT_NAME = 'enp65s0f0';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 interface PromVector { metric: Record<string, string>; value: [number, string] }
 
