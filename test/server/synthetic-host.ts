@@ -221,3 +221,12 @@ export function paperLikeVms(count = 4, joinEveryTicks = 150): SyntheticVm[] {
   }
   return vms;
 }
+
+/** Many VMs: one in 16 a Guarantee VM (a quarter of those idle), the rest Best-Effort VMs joining over time. */
+export function manyVms(count: number): SyntheticVm[] {
+  const vms: SyntheticVm[] = [];
+  const guarantees = Math.max(1, Math.floor(count / 16));
+  for (let i = 0; i < guarantees; i++) vms.push({ id: `guar-${String(i).padStart(3, '0')}`, guaranteeBps: 40e6, demandBps: i % 4 === 0 ? () => 0.2e6 : () => 60e6 });
+  for (let i = 0; i < count - guarantees; i++) vms.push({ id: `be-${String(i).padStart(3, '0')}`, guaranteeBps: 0, flows: 1 + (i % 4), demandBps: stepDemand(1e6, 5 * i, 4e6 + (i % 7) * 3e6) });
+  return vms;
+}

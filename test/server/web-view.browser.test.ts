@@ -8,7 +8,7 @@ import { startServer, type RunningServer } from '../../src/server/http.ts';
 import { DaqsMetrics } from '../../src/server/metrics.ts';
 import { launchChromium, type HeadlessBrowser } from './browser.ts';
 import { feed } from './helpers.ts';
-import { paperLikeVms, stepDemand, SyntheticHost, type SyntheticVm } from './synthetic-host.ts';
+import { manyVms, paperLikeVms, SyntheticHost, type SyntheticVm } from './synthetic-host.ts';
 
 const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'out', 'screenshots');
 const TICK_MS = 200;
@@ -161,10 +161,7 @@ describe('the live web view in headless Chromium', () => {
 
     beforeAll(async () => {
       // 16 Guarantee VMs (a quarter of them idle) and 240 Best-Effort VMs joining over time.
-      const vms: SyntheticVm[] = [];
-      for (let i = 0; i < 16; i++) vms.push({ id: `guar-${String(i).padStart(3, '0')}`, guaranteeBps: 40e6, demandBps: i % 4 === 0 ? () => 0.2e6 : () => 60e6 });
-      for (let i = 0; i < COUNT - 16; i++) vms.push({ id: `be-${String(i).padStart(3, '0')}`, guaranteeBps: 0, flows: 1 + (i % 4), demandBps: stepDemand(1e6, 5 * i, 4e6 + (i % 7) * 3e6) });
-      live = await liveHub(vms, 2, 'enp65s0f0');
+      live = await liveHub(manyVms(COUNT), 2, 'enp65s0f0');
       feed(live.hub, live.host, live.historyTicks);
       running = await live.start();
     });
