@@ -143,7 +143,7 @@ describe('daqs run serves metrics, status and the live view (emulated host)', ()
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`http://${metricsAddr}/`);
-      await page.waitForFunction((n) => document.querySelectorAll('[data-vm]').length === n, tb.vms.length, { timeout: 30_000 });
+      await page.waitForFunction((n) => document.querySelectorAll('article[data-vm]').length === n, tb.vms.length, { timeout: 30_000 });
       const tick = await page.locator('#fact-tick').textContent();
       await page.waitForFunction((t) => document.querySelector('#fact-tick')?.textContent !== t, tick, { timeout: 30_000 });
       // Let the charts gather a few points of the traffic before the picture.
