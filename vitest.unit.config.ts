@@ -3,7 +3,8 @@ import base from './vitest.config.ts';
 
 // `npm run test:unit`: the tier a contributor runs in seconds without root, apt, namespaces, a
 // browser or the network. Files that need any of those say so in their name: *.root.test.ts
-// (namespaces, tc, qemu-ga, iperf), *.e2e.test.ts (whole experiments, the installed package),
+// (namespaces, tc, qemu-ga, iperf), *.e2e.test.ts (whole experiments, the installed package,
+// Prometheus evaluating the dashboard and alerts),
 // *.browser.test.ts (headless Chromium). `npm test` runs everything.
 export default mergeConfig(base, defineConfig({
   test: {
