@@ -3,6 +3,7 @@
  * the agent's own error class and description when there was one, so the loop can decide
  * (retry next tick, report once as configuration, reconnect) on `code` alone.
  */
+import { guestText } from '../util/guest-text.ts';
 
 /** Stable codes of agent errors; callers switch on these, never on message text. */
 export type AgentErrorCode =
@@ -10,7 +11,7 @@ export type AgentErrorCode =
   | 'E_AGENT_TIMEOUT'
   /** The connection dropped (agent restart, guest reset, mid-reply disconnect). */
   | 'E_AGENT_DISCONNECTED'
-  /** The socket cannot be reached now (not listening, or reconnect backoff in force). */
+  /** The socket cannot be reached now (nothing listens on it). */
   | 'E_AGENT_UNAVAILABLE'
   /** The agent answered with an error object (class and desc kept). */
   | 'E_AGENT_COMMAND'
@@ -31,7 +32,9 @@ export type AgentErrorCode =
   | 'E_AGENT_VM_NOT_FOUND'
   /** A guest-exec'd program exited non-zero, was killed, or did not finish in time. */
   | 'E_EXEC_FAILED'
-  | 'E_EXEC_TIMEOUT';
+  | 'E_EXEC_TIMEOUT'
+  /** Programs started earlier in the guest have not exited yet; no more are started until they do. */
+  | 'E_EXEC_BUSY';
 
 /** Details an AgentError carries besides its code. */
 export interface AgentErrorDetails {
@@ -70,10 +73,14 @@ export function isTransientAgentError(e: unknown): boolean {
 const DISABLED_RE = /has been disabled/i;
 
 /**
- * Turns an agent error object ({class, desc}) into a typed error. A disabled command becomes
+ * Turns an agent error object ({class, desc}) into a typed error; class and desc are cleaned
+ * (src/util/guest-text.ts) before they go anywhere. A disabled command becomes
  * E_AGENT_DISABLED with a fix in the message, so operators see a configuration problem.
  */
-export function agentErrorFromReply(vm: string, operation: string, agentClass: string | null, agentDesc: string | null): AgentError {
+export function agentErrorFromReply(vm: string, operation: string, rawClass: string | null, rawDesc: string | null): AgentError {
+  // The agent's words are the guest's: cleaned and cut here, where they enter daqs.
+  const agentClass = rawClass === null ? null : guestText(rawClass, 64);
+  const agentDesc = rawDesc === null ? null : guestText(rawDesc);
   const details = { vm, operation, agentClass, agentDesc };
   const desc = agentDesc ?? '(no description)';
   if (DISABLED_RE.test(desc)) {

@@ -4,6 +4,21 @@
  * queues calls, and keeps exactly one request in flight. Every request carries an id and only
  * the reply with that id resolves it; after a timeout the stream may still hold the old reply,
  * so the next call first resyncs with guest-sync-delimited (0xFF flush, discard to sentinel).
+ *
+ * The guest writes every byte this client reads, so reading is bounded: a reply line longer
+ * than the call's bound is dropped uncounted, a line nested deeper than maxJsonDepth is refused
+ * before it is parsed, and nothing that arrives while no request is pending is kept or parsed.
+ * Strings from the agent (error descriptions) are cleaned where they enter (errors.ts).
+ *
+ * Two facts about qemu-ga 7.2 shape connect and close:
+ * - A socket that goes away is retried at the next call, not after a backoff: a failed connect
+ *   to a unix socket costs microseconds, and an agent that is back is used within one tick.
+ * - qemu-ga (unix-listen) EXITS when its client closes the connection while a reply is still
+ *   unread on the client's side: the kernel turns that close into ECONNRESET for qemu-ga, whose
+ *   read error handler stops the agent ("error reading channel", logged only with -v). So this
+ *   client never drops a connection abruptly: it keeps a connection through timeouts (the
+ *   resync deals with late replies), and when it must let go it half-closes and reads to the
+ *   end (drain) before the socket is released.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
@@ -15,6 +30,11 @@ import { parseJsonBig, stringifyJsonBig, type JsonValue } from '../util/json.ts'
 import { LineReader } from './line-reader.ts';
 import type { ExecuteOptions, GuestAgent } from './types.ts';
 
+/** Default bound on one reply line: far above any reply daqs asks for, far below what would hurt. */
+export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
+/** Default bound on JSON nesting in a reply (qemu-ga's replies to daqs nest 4 levels). */
+export const DEFAULT_MAX_JSON_DEPTH = 32;
+
 /** Construction options of QgaClient. */
 export interface QgaClientOptions {
   readonly socketPath: string;
@@ -23,17 +43,21 @@ export interface QgaClientOptions {
   readonly logger?: Logger;
   /** Default bound on one call, connect and resync included (default 500 ms: below a tick's budget). */
   readonly defaultTimeoutMs?: number;
-  /** First wait after a failed connect or resync; doubles up to backoffMaxMs (defaults 100 / 5000 ms). */
-  readonly backoffInitialMs?: number;
-  readonly backoffMaxMs?: number;
-  /** Longest reply line accepted (default 64 MiB: guest-exec-status carries up to 2 x 16 MiB base64). */
+  /** Longest reply line accepted unless a call says otherwise (default 1 MiB). */
   readonly maxLineBytes?: number;
+  /** Deepest JSON nesting accepted in a reply (default 32); deeper lines are refused before parsing. */
+  readonly maxJsonDepth?: number;
+  /** Resyncs that may fail in a row on one connection before it is drained and replaced (default 3). */
+  readonly maxFailedResyncs?: number;
+  /** How long letting go of a connection waits for the agent to close its side (default 2000 ms; never blocks a call). */
+  readonly drainMs?: number;
 }
 
 type Waiter = {
   readonly id: number;
   readonly kind: 'command' | 'sync';
   readonly operation: string;
+  readonly maxReplyBytes: number;
   resolve(v: JsonValue): void;
   reject(e: AgentError): void;
 };
@@ -47,27 +71,35 @@ function firstId(): number {
   return randomInt(1, 2 ** 40);
 }
 
-/** A qemu-ga client over a unix socket: queued, id-matched, resyncing, reconnecting with backoff. */
+// Deadlines and waits are measured on the monotonic clock: a wall-clock step must not fire or
+// stall them.
+const nowMs = (): number => performance.now();
+
+/** A qemu-ga client over a unix socket: queued, id-matched, resyncing, reconnecting at the next call, bounded. */
 export class QgaClient implements GuestAgent {
   readonly vm: string;
   private readonly path: string;
   private readonly log: Logger;
   private readonly defaultTimeoutMs: number;
-  private readonly backoffInitialMs: number;
-  private readonly backoffMaxMs: number;
+  private readonly maxLineBytes: number;
+  private readonly maxJsonDepth: number;
+  private readonly maxFailedResyncs: number;
+  private readonly drainMs: number;
   private readonly reader: LineReader;
   private socket: Socket | null = null;
   private synced = false;
+  private failedResyncs = 0;
   private waiter: Waiter | null = null;
   private nextId = firstId();
   private tail: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private backoffMs: number;
-  private retryAtMs = 0;
+  private readonly draining = new Set<Promise<void>>();
   private readonly disabled = new Set<string>();
   private readonly reportedDisabled = new Set<string>();
   private staleCount = 0;
   private garbageCount = 0;
+  private unsolicitedBytes = 0;
+  private reportedUnsolicited = false;
 
   constructor(opts: QgaClientOptions) {
     this.path = resolvePath(opts.socketPath);
@@ -78,15 +110,16 @@ export class QgaClient implements GuestAgent {
     owners.add(this.path);
     this.log = (opts.logger ?? silentLogger).child({ vm: this.vm });
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 500;
-    this.backoffInitialMs = opts.backoffInitialMs ?? 100;
-    this.backoffMaxMs = opts.backoffMaxMs ?? 5000;
-    this.backoffMs = this.backoffInitialMs;
-    this.reader = new LineReader(opts.maxLineBytes ?? 64 * 1024 * 1024);
+    this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    this.maxJsonDepth = opts.maxJsonDepth ?? DEFAULT_MAX_JSON_DEPTH;
+    this.maxFailedResyncs = opts.maxFailedResyncs ?? 3;
+    this.drainMs = opts.drainMs ?? 2000;
+    this.reader = new LineReader(this.maxLineBytes);
   }
 
-  /** Counts of replies ignored so far (stale ids, unparseable lines), for tests and diagnostics. */
-  get ignored(): { readonly stale: number; readonly garbage: number } {
-    return { stale: this.staleCount, garbage: this.garbageCount };
+  /** What was ignored so far (stale ids, unusable lines, bytes sent with no request pending), for tests and diagnostics. */
+  get ignored(): { readonly stale: number; readonly garbage: number; readonly unsolicitedBytes: number } {
+    return { stale: this.staleCount, garbage: this.garbageCount, unsolicitedBytes: this.unsolicitedBytes };
   }
 
   /** Runs one command; see GuestAgent.execute. */
@@ -97,13 +130,18 @@ export class QgaClient implements GuestAgent {
     return p;
   }
 
-  /** Closes the socket and releases ownership; safe to call twice. */
+  /** Closes the connection (draining it first, see the file comment) and releases ownership; safe to call twice. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     owners.delete(this.path);
-    this.drop(new AgentError('E_AGENT_CLOSED', 'client closed', { vm: this.vm, operation: this.waiter?.operation ?? 'close' }));
+    const w = this.waiter;
+    this.waiter = null;
+    this.reader.setIdle(true);
+    w?.reject(new AgentError('E_AGENT_CLOSED', 'client closed', { vm: this.vm, operation: w.operation }));
+    this.letGo();
     await this.tail;
+    await Promise.all(this.draining);
   }
 
   private async runOne(command: string, args: Readonly<Record<string, unknown>> | undefined, opts: ExecuteOptions): Promise<JsonValue> {
@@ -114,12 +152,12 @@ export class QgaClient implements GuestAgent {
       // Reported once already; asking again would only repeat the operator's refusal every tick.
       throw agentErrorFromReply(this.vm, command, 'CommandNotFound', `Command ${command} has been disabled`);
     }
-    const deadline = Date.now() + (opts.timeoutMs ?? this.defaultTimeoutMs);
+    const deadline = nowMs() + (opts.timeoutMs ?? this.defaultTimeoutMs);
     await this.ensureReady(deadline, command);
     const id = this.nextId++;
     const request = stringifyJsonBig(args === undefined ? { execute: command, id } : { execute: command, arguments: args, id });
     try {
-      return await this.roundTrip({ id, kind: 'command', operation: command }, `${request}\n`, deadline, opts.signal);
+      return await this.roundTrip({ id, kind: 'command', operation: command, maxReplyBytes: opts.maxReplyBytes ?? this.maxLineBytes }, `${request}\n`, deadline, opts.signal);
     } catch (e) {
       if (e instanceof AgentError && e.code === 'E_AGENT_DISABLED') this.noteDisabled(command, e);
       throw e;
@@ -136,18 +174,17 @@ export class QgaClient implements GuestAgent {
 
   private async ensureReady(deadline: number, operation: string): Promise<void> {
     if (this.socket && this.synced) return;
-    const now = Date.now();
-    if (!this.socket && now < this.retryAtMs) {
-      throw new AgentError('E_AGENT_UNAVAILABLE', `agent at ${this.path} unreachable; next reconnect attempt in ${this.retryAtMs - now} ms`, { vm: this.vm, operation });
-    }
+    if (!this.socket) await this.connect(deadline, operation);
     try {
-      if (!this.socket) await this.connect(deadline, operation);
       await this.resync(deadline);
-      this.backoffMs = this.backoffInitialMs;
+      this.failedResyncs = 0;
     } catch (e) {
-      this.disconnect();
-      this.retryAtMs = Date.now() + this.backoffMs;
-      this.backoffMs = Math.min(this.backoffMs * 2, this.backoffMaxMs);
+      // A connection that never syncs again (a stuck peer, a chardev nobody serves) is
+      // replaced after a few tries; one failure alone is usually a slow agent.
+      if (++this.failedResyncs >= this.maxFailedResyncs) {
+        this.failedResyncs = 0;
+        this.letGo();
+      }
       throw e;
     }
   }
@@ -156,9 +193,10 @@ export class QgaClient implements GuestAgent {
     return new Promise((resolve, reject) => {
       const sock = netConnect(this.path);
       const timer = setTimeout(() => {
+        // Nothing was sent on it yet, so nothing can be left unread: an abrupt close is safe.
         sock.destroy();
         reject(new AgentError('E_AGENT_TIMEOUT', `connecting to ${this.path} timed out`, { vm: this.vm, operation }));
-      }, Math.max(1, deadline - Date.now()));
+      }, Math.max(1, deadline - nowMs()));
       sock.once('error', (e: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         reject(new AgentError('E_AGENT_UNAVAILABLE', `cannot connect to ${this.path}: ${e.code ?? e.message} (is qemu-ga running and is this the agent's socket?)`, { vm: this.vm, operation, cause: e }));
@@ -166,6 +204,11 @@ export class QgaClient implements GuestAgent {
       sock.once('connect', () => {
         clearTimeout(timer);
         sock.removeAllListeners('error');
+        if (this.closed) {
+          this.drain(sock);
+          reject(new AgentError('E_AGENT_CLOSED', 'client closed', { vm: this.vm, operation }));
+          return;
+        }
         this.attach(sock);
         this.log.debug({ op: 'connect' }, 'agent connected');
         resolve();
@@ -176,19 +219,23 @@ export class QgaClient implements GuestAgent {
   private attach(sock: Socket): void {
     this.socket = sock;
     this.synced = false;
+    this.failedResyncs = 0;
     this.disabled.clear();
     this.reader.reset();
-    sock.on('data', (b: Buffer) => this.onData(b));
+    this.reader.setIdle(true);
+    this.reportedUnsolicited = false;
+    sock.on('data', (b: Buffer) => {
+      if (this.socket === sock) this.onData(b);
+    });
     sock.on('error', (e) => this.log.debug({ err: e }, 'agent socket error'));
     sock.on('close', () => {
       if (this.socket !== sock) return;
       this.socket = null;
       this.synced = false;
-      this.retryAtMs = Date.now() + this.backoffMs;
-      this.backoffMs = Math.min(this.backoffMs * 2, this.backoffMaxMs);
       const w = this.waiter;
       if (w) {
         this.waiter = null;
+        this.reader.setIdle(true);
         w.reject(new AgentError('E_AGENT_DISCONNECTED', 'agent closed the connection before replying', { vm: this.vm, operation: w.operation }));
       }
     });
@@ -199,7 +246,7 @@ export class QgaClient implements GuestAgent {
     this.reader.discardUntilSentinel();
     // The leading 0xFF makes the agent drop any half-read request; its parse-error reply comes before the sentinel.
     const request = Buffer.concat([Buffer.from([0xff]), Buffer.from(`{"execute":"guest-sync-delimited","arguments":{"id":${id}}}\n`)]);
-    return this.roundTrip({ id, kind: 'sync', operation: 'guest-sync-delimited' }, request, deadline).then(() => {
+    return this.roundTrip({ id, kind: 'sync', operation: 'guest-sync-delimited', maxReplyBytes: this.maxLineBytes }, request, deadline).then(() => {
       this.synced = true;
     });
   }
@@ -211,7 +258,10 @@ export class QgaClient implements GuestAgent {
       const finish = (): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        if (this.waiter === waiter) this.waiter = null;
+        if (this.waiter === waiter) {
+          this.waiter = null;
+          this.reader.setIdle(true);
+        }
       };
       const waiter: Waiter = {
         ...w,
@@ -224,16 +274,18 @@ export class QgaClient implements GuestAgent {
           reject(e);
         },
       };
-      // A reply may still come after we stop waiting: force a resync so it is discarded, not taken for the next answer.
+      // A reply may still come after we stop waiting: force a resync so it is discarded, not
+      // taken for the next answer. The connection stays: dropping it could kill the agent.
       const giveUp = (e: AgentError): void => {
         this.synced = false;
         waiter.reject(e);
-        if (w.kind === 'sync') this.disconnect();
       };
-      const timer = setTimeout(() => giveUp(new AgentError('E_AGENT_TIMEOUT', `no reply before the call's deadline (timeoutMs); the agent is slow or hung`, { vm: this.vm, operation: w.operation })), Math.max(1, deadline - Date.now()));
+      const timer = setTimeout(() => giveUp(new AgentError('E_AGENT_TIMEOUT', `no reply before the call's deadline (timeoutMs); the agent is slow or hung`, { vm: this.vm, operation: w.operation })), Math.max(1, deadline - nowMs()));
       const onAbort = (): void => giveUp(new AgentError('E_AGENT_ABORTED', 'aborted while waiting for the reply', { vm: this.vm, operation: w.operation }));
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiter = waiter;
+      this.reader.setLimit(w.maxReplyBytes);
+      this.reader.setIdle(false);
       sock.write(request);
     });
   }
@@ -241,42 +293,57 @@ export class QgaClient implements GuestAgent {
   private onData(b: Buffer): void {
     for (const ev of this.reader.push(b)) {
       const w = this.waiter;
+      if (ev.kind === 'unsolicited') {
+        this.noteUnsolicited(ev.bytes);
+        continue;
+      }
       if (ev.kind === 'overflow') {
         this.garbageCount++;
-        this.log.warn({ bytes: ev.bytes }, 'agent reply line over the size limit, dropped');
+        this.log.warn({ bytes: ev.bytes, limitBytes: w?.maxReplyBytes }, 'agent reply line over the size limit, dropped unread');
         if (w) {
           this.synced = false;
-          w.reject(new AgentError('E_AGENT_PROTOCOL', `reply of ${ev.bytes} bytes exceeds maxLineBytes`, { vm: this.vm, operation: w.operation }));
+          w.reject(new AgentError('E_AGENT_PROTOCOL', `reply of ${ev.bytes} bytes exceeds the bound of ${w.maxReplyBytes} bytes for ${w.operation}`, { vm: this.vm, operation: w.operation }));
         }
+        continue;
+      }
+      // A line that completes after its caller got a reply (the rest of the same chunk) answers nothing.
+      if (!w) {
+        this.noteUnsolicited(Buffer.byteLength(ev.text));
         continue;
       }
       let msg: JsonValue;
       try {
-        msg = parseJsonBig(ev.text);
-      } catch {
+        msg = parseJsonBig(ev.text, { maxDepth: this.maxJsonDepth });
+      } catch (e) {
         this.garbageCount++;
-        this.log.debug({ line: ev.text.slice(0, 200) }, 'unparseable agent output ignored');
+        this.log.debug({ bytes: ev.text.length, code: (e as { code?: string }).code }, 'unusable agent output ignored');
         continue;
       }
       this.dispatch(msg, w);
     }
   }
 
-  private dispatch(msg: JsonValue, w: Waiter | null): void {
+  private noteUnsolicited(bytes: number): void {
+    this.unsolicitedBytes += bytes;
+    if (this.reportedUnsolicited) return;
+    this.reportedUnsolicited = true;
+    this.log.warn({ op: 'read', bytes }, 'the agent sent data no request asked for; dropped unread (reported once per connection)');
+  }
+
+  private dispatch(msg: JsonValue, w: Waiter): void {
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
       this.garbageCount++;
       return;
     }
-    if (w?.kind === 'sync') {
+    if (w.kind === 'sync') {
       // The sync reply carries the id as its return value, not as an "id" member.
       const ret = msg.return;
       if ((typeof ret === 'number' || typeof ret === 'bigint') && BigInt(ret) === BigInt(w.id)) w.resolve(ret);
       else this.staleCount++;
       return;
     }
-    if (!w || msg.id !== w.id) {
+    if (msg.id !== w.id) {
       this.staleCount++;
-      this.log.debug({ id: typeof msg.id === 'bigint' ? msg.id.toString() : msg.id }, 'stale or unsolicited agent reply ignored');
       return;
     }
     if ('return' in msg) {
@@ -285,25 +352,39 @@ export class QgaClient implements GuestAgent {
     }
     const err = msg.error;
     if (err && typeof err === 'object' && !Array.isArray(err)) {
-      const cls = typeof err.class === 'string' ? err.class : null;
-      const desc = typeof err.desc === 'string' ? err.desc : null;
-      w.reject(agentErrorFromReply(this.vm, w.operation, cls, desc));
+      w.reject(agentErrorFromReply(this.vm, w.operation, typeof err.class === 'string' ? err.class : null, typeof err.desc === 'string' ? err.desc : null));
       return;
     }
     w.reject(new AgentError('E_AGENT_PROTOCOL', 'reply has neither "return" nor "error"', { vm: this.vm, operation: w.operation }));
   }
 
-  private disconnect(): void {
+  // Detaches the current connection and drains it in the background; the next call connects anew.
+  private letGo(): void {
     const s = this.socket;
     this.socket = null;
     this.synced = false;
-    s?.destroy();
+    if (s) this.drain(s);
   }
 
-  private drop(e: AgentError): void {
-    const w = this.waiter;
-    this.waiter = null;
-    this.disconnect();
-    w?.reject(e);
+  // Half-closes and reads (discarding) until the agent closes its side, so no unread reply is
+  // left in our receive queue when the socket is released (see the file comment). A peer that
+  // never closes is cut after drainMs; it was not answering, so nothing is left unread then.
+  private drain(sock: Socket): void {
+    const done = new Promise<void>((resolve) => {
+      if (sock.destroyed) return resolve();
+      const timer = setTimeout(() => sock.destroy(), this.drainMs);
+      timer.unref();
+      sock.removeAllListeners('data');
+      sock.on('data', () => undefined);
+      sock.on('error', () => undefined);
+      sock.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      sock.resume();
+      sock.end();
+    });
+    this.draining.add(done);
+    void done.then(() => this.draining.delete(done));
   }
 }

@@ -10,6 +10,12 @@ export interface ExecuteOptions {
   /** Bound on this call once it gets its turn (connect and resync included). */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Longest reply accepted for this call (default: the transport's, 1 MiB); a longer one is
+   * dropped unread and the call fails with E_AGENT_PROTOCOL. Callers that know their reply is
+   * small (tc output) pass less, so a guest cannot make daqs buffer more than it asked for.
+   */
+  readonly maxReplyBytes?: number;
 }
 
 /** A QEMU guest agent of one VM. */

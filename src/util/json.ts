@@ -20,8 +20,21 @@ export class JsonParseError extends Error {
 // built-in parser is exact and much faster, which is the common case at every tick.
 const LONG_DIGITS = /[0-9]{16}/;
 
+/** Options of parseJsonBig. */
+export interface JsonParseOptions {
+  /**
+   * Deepest nesting of arrays and objects accepted; deeper text is refused by a linear scan
+   * before any parsing, so a hostile line of a million "[" costs one pass, not a parse.
+   */
+  readonly maxDepth?: number;
+}
+
 /** Parses JSON text, keeping integers beyond Number.MAX_SAFE_INTEGER exact as bigint. */
-export function parseJsonBig(text: string): JsonValue {
+export function parseJsonBig(text: string, opts: JsonParseOptions = {}): JsonValue {
+  if (opts.maxDepth !== undefined) {
+    const at = depthExceededAt(text, opts.maxDepth);
+    if (at >= 0) throw new JsonParseError(`nested deeper than ${opts.maxDepth} levels`, at);
+  }
   if (!LONG_DIGITS.test(text)) {
     try {
       return JSON.parse(text) as JsonValue;
@@ -30,6 +43,27 @@ export function parseJsonBig(text: string): JsonValue {
     }
   }
   return new BigJsonParser(text).parseDocument();
+}
+
+// Offset of the bracket that opens level maxDepth + 1, or -1. Brackets inside strings do not
+// count; the scan does not validate anything else (the parser does that afterwards).
+function depthExceededAt(text: string, maxDepth: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) {
+      inString = true;
+    } else if (c === 0x5b || c === 0x7b) {
+      if (++depth > maxDepth) return i;
+    } else if (c === 0x5d || c === 0x7d) {
+      depth--;
+    }
+  }
+  return -1;
 }
 
 const NUMBER_RE = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
