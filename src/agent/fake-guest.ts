@@ -34,6 +34,16 @@ export class FakeGuest {
     return this.qdiscs.get(iface)?.classes.get('dac5:1')?.rateBps ?? null;
   }
 
+  /** What a guest user renaming the interface does (`ip link set OLD name NEW`): its qdiscs go with it. */
+  renameInterface(from: string, to: string): void {
+    const i = this.interfaces.find((x) => x.name === from);
+    if (!i) throw new Error(`fake guest has no interface ${from}`);
+    i.name = to;
+    const q = this.qdiscs.get(from);
+    this.qdiscs.delete(from);
+    if (q) this.qdiscs.set(to, q);
+  }
+
   /** What a guest user deleting the root qdisc does. */
   deleteRootQdisc(iface: string): void {
     this.qdiscs.delete(iface);
@@ -66,12 +76,13 @@ export class FakeGuest {
     const argv = Array.isArray(args.arg) ? args.arg.map(String) : [];
     const stdin = typeof args['input-data'] === 'string' ? Buffer.from(args['input-data'], 'base64').toString() : '';
     if (!path.endsWith('tc')) return { error: { class: 'GenericError', desc: `Guest agent command failed, error was 'Failed to execute child process “${path}” (No such file or directory)'` } };
-    const lines = argv.includes('-batch') ? stdin.split('\n').filter((l) => l.trim()) : [argv.join(' ')];
+    // argv as given (a name may hold any character but blanks); -batch lines split like tc does.
+    const commands = argv.includes('-batch') ? stdin.split('\n').filter((l) => l.trim()).map((l) => l.trim().split(/\s+/)) : [argv];
     let out = '';
     let err = '';
     let exitcode = 0;
-    for (const line of lines) {
-      const r = this.tc(line.trim().split(/\s+/));
+    for (const command of commands) {
+      const r = this.tc(command.filter((a) => a !== '-s'));
       out += r.out;
       if (r.err) {
         err += r.err;

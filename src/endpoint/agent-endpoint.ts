@@ -6,7 +6,7 @@
 import type { GuestAgent } from '../agent/types.ts';
 import type { CapReading, Clock, TxSample, VmEndpoint, VmId } from '../core/types.ts';
 import { GuestTc, type GuestTcOptions } from '../tc/guest-tc.ts';
-import type { IfaceSelector } from '../telemetry/interfaces.ts';
+import { ifaceLabel, type IfaceSelector } from '../telemetry/interfaces.ts';
 import type { TxCounterSource } from '../telemetry/sources.ts';
 import type { Logger } from '../util/log.ts';
 import { AgentTxSource } from './agent-tx-source.ts';
@@ -41,7 +41,7 @@ export class AgentVmEndpoint implements VmEndpoint {
     this.agent = opts.agent;
     this.stats = new AgentTxSource(opts.agent, opts.iface, { id: opts.id, clock: opts.clock, timeoutMs: opts.statsTimeoutMs });
     this.tx = opts.txSource ?? this.stats;
-    this.tc = new GuestTc(new GuestExecTcRunner(opts.agent), { logger: opts.logger, ...opts.tc });
+    this.tc = new GuestTc(new GuestExecTcRunner(opts.agent, opts.logger ? { logger: opts.logger } : {}), { logger: opts.logger, ...opts.tc });
   }
 
   /** Reads the VF's TX counter (from the guest, or the configured host source). */
@@ -64,8 +64,9 @@ export class AgentVmEndpoint implements VmEndpoint {
 
   /** Reads the cap in force from the guest's tc; a cap unlike the one applied is drift and is re-applied by the next applyCap. */
   async readCap(signal?: AbortSignal): Promise<CapReading> {
-    const r = await this.tc.readCap(await this.ifaceName(signal), signal);
-    return { capBps: r.capBps, detail: r.detail };
+    const iface = await this.ifaceName(signal);
+    const r = await this.tc.readCap(iface, signal);
+    return { capBps: r.capBps, detail: `${ifaceLabel(iface)}: ${r.detail}` };
   }
 
   /** Closes the agent connection. */

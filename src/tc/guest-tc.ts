@@ -1,13 +1,15 @@
 /**
- * Enforces a VM's TX cap with tc inside the guest, through a TcRunner (argv only; batch input
- * goes to `tc -batch -` on stdin). The last cap applied per interface is cached:
- * applying it again runs nothing, and a readback that disagrees clears the cache so the next
- * apply repairs the drift.
+ * Enforces a VM's TX cap with tc inside the guest, through a TcRunner: one tc per step, argv
+ * only, the interface name (the guest's choice) always a single argv element. The last cap
+ * applied per interface is cached: applying it again runs nothing, and a readback that
+ * disagrees clears the cache so the next apply repairs the drift. Nothing here echoes the
+ * interface name into a message or log: it is the guest's, and the endpoint that knows the
+ * VM names it (cleaned) where needed.
  */
 import type { Logger } from '../util/log.ts';
 import { silentLogger } from '../util/log.ts';
 import { TcError } from './errors.ts';
-import { buildChangeBatch, buildCreateBatch, buildLiftArgs, buildReadBatch, isMissingClass, isNothingToLift, type HtbTuning } from './htb-plan.ts';
+import { buildChangeArgs, buildClassReplaceArgs, buildLiftArgs, buildQdiscArgs, buildReadArgs, isMissingClass, isNothingToLift, type HtbTuning } from './htb-plan.ts';
 import { parseTcShow } from './parse.ts';
 import { capFromShow, capMatches, type TcCapReading } from './readback.ts';
 import type { TcRunner, TcRunResult } from './runner.ts';
@@ -42,7 +44,7 @@ export class GuestTc {
     if (cached !== undefined && capMatches(capBps, cached)) return 'unchanged';
     this.applied.delete(iface);
     if (capBps === null) {
-      const r = await this.tc(buildLiftArgs(iface), undefined, signal);
+      const r = await this.tc(buildLiftArgs(iface), signal);
       if (r.exitCode !== 0 && !isNothingToLift(r.stderr)) throw this.failure('lift cap', r);
       this.applied.set(iface, null);
       return 'lifted';
@@ -50,7 +52,7 @@ export class GuestTc {
     let outcome: ApplyOutcome = 'changed';
     // A lifted cap means no qdisc of ours: skip the change attempt that would fail.
     if (cached !== null) {
-      const r = await this.tc(['-batch', '-'], buildChangeBatch(iface, capBps, this.opts.tuning), signal);
+      const r = await this.tc(buildChangeArgs(iface, capBps, this.opts.tuning), signal);
       if (r.exitCode !== 0) {
         if (!isMissingClass(r.stderr)) throw this.failure('change cap', r);
         outcome = 'created';
@@ -60,9 +62,13 @@ export class GuestTc {
     }
     if (outcome === 'created') {
       const now = await this.readCap(iface, signal);
-      const r = await this.tc(['-batch', '-'], buildCreateBatch(iface, capBps, now.rootIsOurs, this.opts.tuning), signal);
+      if (!now.rootIsOurs) {
+        const q = await this.tc(buildQdiscArgs(iface), signal);
+        if (q.exitCode !== 0) throw this.failure('install qdisc', q);
+      }
+      const r = await this.tc(buildClassReplaceArgs(iface, capBps, this.opts.tuning), signal);
       if (r.exitCode !== 0) throw this.failure('install cap', r);
-      this.log.debug({ iface, capBps, op: 'tc-create' }, 'cap installed');
+      this.log.debug({ capBps, op: 'tc-create' }, 'cap installed');
     }
     this.applied.set(iface, capBps);
     return outcome;
@@ -70,12 +76,15 @@ export class GuestTc {
 
   /** Reads the cap in force on iface from the guest's tc; a result unlike the cached cap clears the cache (drift). */
   async readCap(iface: string, signal?: AbortSignal): Promise<TcCapReading> {
-    const r = await this.tc(['-s', '-batch', '-'], buildReadBatch(iface), signal);
-    if (r.exitCode !== 0) throw this.failure('read tc', r);
-    const reading = capFromShow(parseTcShow(r.stdout), iface);
+    const [qdiscArgs, classArgs] = buildReadArgs(iface);
+    const q = await this.tc(qdiscArgs, signal);
+    if (q.exitCode !== 0) throw this.failure('read tc', q);
+    const c = await this.tc(classArgs, signal);
+    if (c.exitCode !== 0) throw this.failure('read tc', c);
+    const reading = capFromShow(parseTcShow(`${q.stdout}\n${c.stdout}`));
     const cached = this.applied.get(iface);
     if (cached !== undefined && !capMatches(cached, reading.capBps)) {
-      this.log.warn({ iface, op: 'tc-read', wantedBps: cached, found: reading.detail }, 'tc drift: the guest changed or removed the cap');
+      this.log.warn({ op: 'tc-read', wantedBps: cached, found: reading.detail }, 'tc drift: the guest changed or removed the cap');
       this.applied.delete(iface);
     }
     return reading;
@@ -87,9 +96,9 @@ export class GuestTc {
     else this.applied.delete(iface);
   }
 
-  private async tc(args: string[], stdin: string | undefined, signal?: AbortSignal): Promise<TcRunResult> {
+  private async tc(args: string[], signal?: AbortSignal): Promise<TcRunResult> {
     try {
-      return await this.runner.run({ path: this.tcPath, args, stdin, timeoutMs: this.opts.timeoutMs ?? 900, signal });
+      return await this.runner.run({ path: this.tcPath, args, timeoutMs: this.opts.timeoutMs ?? 900, signal });
     } catch (e) {
       // An exec whose outcome we did not see may or may not have changed tc.
       this.applied.clear();

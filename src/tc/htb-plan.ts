@@ -7,6 +7,8 @@
  * readback can tell it from a qdisc the guest installed.
  */
 import { tcRate } from '../units/rate.ts';
+import { guestText } from '../util/guest-text.ts';
+import { isKernelIfaceName } from '../util/iface-name.ts';
 
 /** Root qdisc handle and class id daqs owns in every guest. */
 export const DAQS_QDISC_HANDLE = 'dac5:';
@@ -36,11 +38,12 @@ export class TcPlanError extends Error {
   }
 }
 
-const IFACE_RE = /^[A-Za-z0-9_.:@-]{1,15}$/;
-
-/** Throws TcPlanError unless `iface` is a valid Linux interface name (it goes into tc's batch input). */
+/**
+ * Throws TcPlanError unless `iface` is a name the kernel accepts. Any such name is fine here:
+ * it only ever travels as one argv element, never inside text tc or a shell would split.
+ */
 export function checkIfaceName(iface: string): void {
-  if (!IFACE_RE.test(iface)) throw new TcPlanError(`invalid interface name ${JSON.stringify(iface)}: expected 1-15 characters of letters, digits, _ . : @ -`);
+  if (!isKernelIfaceName(iface)) throw new TcPlanError(`invalid interface name ${JSON.stringify(guestText(iface, 40))}: Linux interface names are 1-15 bytes without "/", ":" or whitespace`);
 }
 
 /** Burst in bytes for a rate: burstMs of traffic at that rate, at least minBurstBytes. */
@@ -65,39 +68,49 @@ export function htbClassParams(capBps: number, tuning: HtbTuning = {}): HtbClass
   return { rateBps, burstBytes: burstBytesFor(rateBps, tuning), quantumBytes: quantumBytesFor(rateBps) };
 }
 
-function classArgs(verb: 'change' | 'replace', iface: string, p: HtbClassParams): string {
+function classArgs(verb: 'change' | 'replace', iface: string, p: HtbClassParams): string[] {
   const r = tcRate(p.rateBps);
-  return `class ${verb} dev ${iface} parent ${DAQS_QDISC_HANDLE} classid ${DAQS_CLASS_ID} htb rate ${r} ceil ${r} burst ${p.burstBytes} cburst ${p.burstBytes} quantum ${p.quantumBytes}`;
+  const b = String(p.burstBytes);
+  return ['class', verb, 'dev', iface, 'parent', DAQS_QDISC_HANDLE, 'classid', DAQS_CLASS_ID, 'htb', 'rate', r, 'ceil', r, 'burst', b, 'cburst', b, 'quantum', String(p.quantumBytes)];
 }
 
-/** `tc -batch` input that changes the existing class in place (the per-tick path). */
-export function buildChangeBatch(iface: string, capBps: number, tuning: HtbTuning = {}): string {
+// Every builder returns tc's argv (after the tc path): the interface name, which the guest
+// chose, is one element of it. tc's -batch input is never used for a line that names the
+// interface: batch lines are split on blanks, quotes and '#' comments, so a name such as
+// 'e#1' or "a'b" would change what the line means.
+
+/** argv that changes the existing class in place (the per-tick path). */
+export function buildChangeArgs(iface: string, capBps: number, tuning: HtbTuning = {}): string[] {
   checkIfaceName(iface);
-  return `${classArgs('change', iface, htbClassParams(capBps, tuning))}\n`;
+  return classArgs('change', iface, htbClassParams(capBps, tuning));
+}
+
+/** argv that installs daqs' root qdisc (replacing whatever root qdisc the interface had). */
+export function buildQdiscArgs(iface: string): string[] {
+  checkIfaceName(iface);
+  return ['qdisc', 'replace', 'dev', iface, 'root', 'handle', DAQS_QDISC_HANDLE, 'htb', 'default', '1'];
 }
 
 /**
- * `tc -batch` input that installs the cap. With `rootIsOurs` the qdisc is kept and only the
- * class is (re)created: `qdisc replace` on an existing HTB fails ("Change operation not
- * supported"), and keeping it keeps its counters.
+ * argv that (re)creates the class under daqs' qdisc. `qdisc replace` on an existing HTB fails
+ * ("Change operation not supported"), so the qdisc is installed only when it is not there,
+ * and keeping it keeps its counters.
  */
-export function buildCreateBatch(iface: string, capBps: number, rootIsOurs: boolean, tuning: HtbTuning = {}): string {
+export function buildClassReplaceArgs(iface: string, capBps: number, tuning: HtbTuning = {}): string[] {
   checkIfaceName(iface);
-  const lines = rootIsOurs ? [] : [`qdisc replace dev ${iface} root handle ${DAQS_QDISC_HANDLE} htb default 1`];
-  lines.push(classArgs('replace', iface, htbClassParams(capBps, tuning)));
-  return `${lines.join('\n')}\n`;
+  return classArgs('replace', iface, htbClassParams(capBps, tuning));
 }
 
-/** argv (after the tc path) that removes daqs' root qdisc; the handle makes the kernel refuse to delete anyone else's. */
+/** argv that removes daqs' root qdisc; the handle makes the kernel refuse to delete anyone else's. */
 export function buildLiftArgs(iface: string): string[] {
   checkIfaceName(iface);
   return ['qdisc', 'del', 'dev', iface, 'root', 'handle', DAQS_QDISC_HANDLE];
 }
 
-/** `tc -s -batch` input that prints the qdiscs and classes of an interface in one exec. */
-export function buildReadBatch(iface: string): string {
+/** argv of the two readbacks (qdiscs, then classes, with statistics) of an interface. */
+export function buildReadArgs(iface: string): [string[], string[]] {
   checkIfaceName(iface);
-  return `qdisc show dev ${iface}\nclass show dev ${iface}\n`;
+  return [['-s', 'qdisc', 'show', 'dev', iface], ['-s', 'class', 'show', 'dev', iface]];
 }
 
 /** True when stderr of a lift says there was nothing of ours to remove (success: removal is idempotent). */

@@ -16,20 +16,20 @@ export interface TcCapReading extends CapReading {
   readonly burstBytes: number | null;
 }
 
-/** Interprets a readback of one interface into the cap in force (null: none of ours). */
-export function capFromShow(show: TcShow, iface: string): TcCapReading {
+/** Interprets a readback of one interface into the cap in force (null: none of ours); the detail does not name the interface (the caller does). */
+export function capFromShow(show: TcShow): TcCapReading {
   const root = show.qdiscs.find((q) => q.parent === 'root');
   if (!root || root.handle !== DAQS_QDISC_HANDLE || root.kind !== 'htb') {
     const what = root ? `${root.kind} ${root.handle}` : 'none';
-    return { capBps: null, detail: `no daqs qdisc on ${iface} (root qdisc: ${what})`, rootIsOurs: false, qdiscSentBytes: null, burstBytes: null };
+    return { capBps: null, detail: `no daqs qdisc (root qdisc: ${what})`, rootIsOurs: false, qdiscSentBytes: null, burstBytes: null };
   }
   const cls = show.classes.find((c) => c.classid === DAQS_CLASS_ID);
   if (!cls) {
     // HTB sends traffic for a missing default class straight through: effectively uncapped.
-    return { capBps: null, detail: `daqs htb ${DAQS_QDISC_HANDLE} on ${iface} without class ${DAQS_CLASS_ID}`, rootIsOurs: true, qdiscSentBytes: root.sentBytes, burstBytes: null };
+    return { capBps: null, detail: `daqs htb ${DAQS_QDISC_HANDLE} without class ${DAQS_CLASS_ID}`, rootIsOurs: true, qdiscSentBytes: root.sentBytes, burstBytes: null };
   }
   const capBps = cls.ceilBps ?? cls.rateBps;
-  const detail = `htb ${DAQS_CLASS_ID} on ${iface} rate ${cls.rateBps === null ? '?' : formatRate(cls.rateBps)} ceil ${cls.ceilBps === null ? '?' : formatRate(cls.ceilBps)} burst ${cls.burstBytes ?? '?'}b`;
+  const detail = `htb ${DAQS_CLASS_ID} rate ${cls.rateBps === null ? '?' : formatRate(cls.rateBps)} ceil ${cls.ceilBps === null ? '?' : formatRate(cls.ceilBps)} burst ${cls.burstBytes ?? '?'}b`;
   return { capBps, detail, rootIsOurs: true, qdiscSentBytes: root.sentBytes, burstBytes: cls.burstBytes };
 }
 

@@ -1,5 +1,5 @@
 /**
- * What src/tc needs to run tc somewhere: argv and stdin in, exit status and output out. The
+ * What src/tc needs to run tc somewhere: argv in, exit status and output out. The
  * VM endpoint (src/endpoint) implements it over the guest agent's guest-exec; src/tc knows
  * nothing of agents, so either side can change without the other.
  */
@@ -10,8 +10,6 @@ export interface TcRunRequest {
   readonly path: string;
   /** argv after the program; never a shell string. */
   readonly args: readonly string[];
-  /** Bytes for tc's stdin (`tc -batch -`). */
-  readonly stdin?: string;
   /** Bound on the whole run; a run that exceeds it rejects and its outcome is unknown. */
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;

@@ -2,7 +2,16 @@
  * Reading guest-network-get-interfaces and choosing the VF among the guest's interfaces by
  * its MAC (or a configured name), never by position: guests add bridges, VLANs and tunnels,
  * and "the last interface" is whatever the guest created last.
+ *
+ * The reply is the guest's: an interface's name is kept exactly (tc must be given the very
+ * name the kernel has, whatever its characters) but only when the kernel could have it, and
+ * it is cleaned (src/util/guest-text.ts) wherever it goes into a message. Entries the kernel
+ * cannot have (IPv4 alias labels like "eth0:1", which getifaddrs lists with the MAC of their
+ * device; over-long or empty names) are skipped, so they can neither hide the VF behind an
+ * ambiguous MAC nor be handed to tc.
  */
+import { guestText } from '../util/guest-text.ts';
+import { isKernelIfaceName } from '../util/iface-name.ts';
 import { toCounter, type JsonValue } from '../util/json.ts';
 import { TelemetryError } from './errors.ts';
 
@@ -16,6 +25,7 @@ export interface InterfaceStats {
 
 /** One guest interface as the agent reported it. */
 export interface GuestInterface {
+  /** Exactly as the guest's kernel has it (any characters a kernel name may have): for tc's argv, never for messages. */
   readonly name: string;
   /** Lowercase "aa:bb:..."; null when the agent gave none. */
   readonly mac: string | null;
@@ -43,7 +53,7 @@ export function parseGuestInterfaces(vm: string, reply: JsonValue): GuestInterfa
   if (!Array.isArray(reply)) throw new TelemetryError('E_TELEMETRY_BAD_REPLY', vm, 'guest-network-get-interfaces did not return a list');
   const out: GuestInterface[] = [];
   for (const it of reply) {
-    if (!it || typeof it !== 'object' || Array.isArray(it) || typeof it.name !== 'string') continue;
+    if (!it || typeof it !== 'object' || Array.isArray(it) || typeof it.name !== 'string' || !isKernelIfaceName(it.name)) continue;
     const hw = it['hardware-address'];
     const st = it.statistics;
     let stats: InterfaceStats | null = null;
@@ -59,7 +69,7 @@ export function parseGuestInterfaces(vm: string, reply: JsonValue): GuestInterfa
 
 /** Picks the VF interface; errors name what was looked for, what exists, and how to fix it. */
 export function pickInterface(vm: string, ifaces: readonly GuestInterface[], sel: IfaceSelector): GuestInterface {
-  const seen = ifaces.map((i) => `${i.name}${i.mac ? ` (${i.mac})` : ''}`).join(', ') || 'none';
+  const seen = describeInterfaces(ifaces);
   let found: GuestInterface[];
   let wanted: string;
   if (sel.mac !== undefined) {
@@ -76,6 +86,19 @@ export function pickInterface(vm: string, ifaces: readonly GuestInterface[], sel
   }
   const [first, second] = found;
   if (!first) throw new TelemetryError('E_TELEMETRY_NO_IFACE', vm, `no guest interface with ${wanted}; the guest has: ${seen}. Check the VF MAC in the configuration`);
-  if (second) throw new TelemetryError('E_TELEMETRY_AMBIGUOUS_IFACE', vm, `${found.length} guest interfaces have ${wanted} (${found.map((i) => i.name).join(', ')}): configure the interface name too`);
+  if (second) throw new TelemetryError('E_TELEMETRY_AMBIGUOUS_IFACE', vm, `${found.length} guest interfaces have ${wanted} (${describeInterfaces(found, false)}): configure the interface name too`);
   return first;
+}
+
+/** The guest's interfaces for a message: names cleaned, at most 8 listed (a guest may have thousands). */
+export function describeInterfaces(ifaces: readonly GuestInterface[], withMac = true): string {
+  const shown = ifaces.slice(0, 8).map((i) => `${ifaceLabel(i.name)}${withMac && i.mac ? ` (${i.mac})` : ''}`);
+  if (ifaces.length > shown.length) shown.push(`and ${ifaces.length - shown.length} more`);
+  return shown.join(', ') || 'none';
+}
+
+/** An interface name as messages show it: cleaned, quoted when cleaning changed it. */
+export function ifaceLabel(name: string): string {
+  const clean = guestText(name, 32);
+  return clean === name ? name : JSON.stringify(clean);
 }

@@ -47,7 +47,7 @@ describe('AgentVmEndpoint over a fake guest', () => {
 
   it('reports drift and repairs it on the next apply', async () => {
     guest.deleteRootQdisc('ens7');
-    expect(await ep.readCap()).toMatchObject({ capBps: null, detail: expect.stringMatching(/no daqs qdisc on ens7/) });
+    expect(await ep.readCap()).toMatchObject({ capBps: null, detail: expect.stringMatching(/^ens7: no daqs qdisc/) });
     await ep.applyCap(800e6);
     expect(guest.capOf('ens7')).toBe(800e6);
     expect((await ep.readCap()).capBps).toBe(800e6);

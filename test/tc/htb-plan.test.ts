@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildChangeBatch, buildCreateBatch, buildLiftArgs, buildReadBatch, burstBytesFor, htbClassParams, isMissingClass, isNothingToLift, quantumBytesFor } from '../../src/tc/htb-plan.ts';
+import { buildChangeArgs, buildClassReplaceArgs, buildLiftArgs, buildQdiscArgs, buildReadArgs, burstBytesFor, htbClassParams, isMissingClass, isNothingToLift, quantumBytesFor } from '../../src/tc/htb-plan.ts';
 import { parseTcShow, parseTcSizeBytes } from '../../src/tc/parse.ts';
 import { capFromShow, capMatches } from '../../src/tc/readback.ts';
 
@@ -28,19 +28,29 @@ describe('htb plan', () => {
     expect(() => htbClassParams(cap)).toThrow(expect.objectContaining({ code: 'E_TC_PLAN' }));
   });
 
-  it.each(['', 'eth0; rm', 'a b', 'x'.repeat(16), 'eth0\nqdisc del dev lo root'])('rejects interface %j', (iface) => {
-    expect(() => buildChangeBatch(iface, 1e9)).toThrow(expect.objectContaining({ code: 'E_TC_PLAN' }));
+  it.each(['', '.', '..', 'a b', 'a/b', 'eth0:1', 'x'.repeat(16), 'é'.repeat(8), 'eth0\nqdisc del dev lo root', 'a\u0000b', 'a\tb', 'x\ud800'])('rejects interface %j, which no kernel can have', (iface) => {
+    expect(() => buildChangeArgs(iface, 1e9)).toThrow(expect.objectContaining({ code: 'E_TC_PLAN' }));
   });
 
-  it.each<[string, string]>([
-    [buildChangeBatch('eth0', 500e6), 'class change dev eth0 parent dac5: classid dac5:1 htb rate 500000000bit ceil 500000000bit burst 125000 cburst 125000 quantum 200000\n'],
-    [buildChangeBatch('eth0', 123_456_789), 'class change dev eth0 parent dac5: classid dac5:1 htb rate 123456792bit ceil 123456792bit burst 65536 cburst 65536 quantum 200000\n'],
-    [buildCreateBatch('vf0', 40e9, false), 'qdisc replace dev vf0 root handle dac5: htb default 1\nclass replace dev vf0 parent dac5: classid dac5:1 htb rate 40000000000bit ceil 40000000000bit burst 10000000 cburst 10000000 quantum 200000\n'],
-    [buildCreateBatch('vf0', 2e9, true, { burstMs: 1, minBurstBytes: 3000 }), 'class replace dev vf0 parent dac5: classid dac5:1 htb rate 2000000000bit ceil 2000000000bit burst 250000 cburst 250000 quantum 200000\n'],
-    [buildReadBatch('eth1'), 'qdisc show dev eth1\nclass show dev eth1\n'],
-    [buildLiftArgs('eth1').join(' '), 'qdisc del dev eth1 root handle dac5:'],
+  // Names a guest can give its VF: each must reach tc whole, as one argv element.
+  it.each(['eth0+', 'e;id>x', 'x'.repeat(15), 'vé0', '网卡0', 'e#1', "a'b\"c", '$(reboot)', '-dev', '\u001b[31m'])('passes interface %j to tc as one argv element', (iface) => {
+    for (const argv of [buildChangeArgs(iface, 1e9), buildQdiscArgs(iface), buildClassReplaceArgs(iface, 1e9), buildLiftArgs(iface), ...buildReadArgs(iface)]) {
+      expect(argv[argv.indexOf('dev') + 1]).toBe(iface);
+      expect(argv.filter((a) => a.includes(iface))).toEqual([iface]);
+    }
+  });
+
+  it.each<[string[], string]>([
+    [buildChangeArgs('eth0', 500e6), 'class change dev eth0 parent dac5: classid dac5:1 htb rate 500000000bit ceil 500000000bit burst 125000 cburst 125000 quantum 200000'],
+    [buildChangeArgs('eth0', 123_456_789), 'class change dev eth0 parent dac5: classid dac5:1 htb rate 123456792bit ceil 123456792bit burst 65536 cburst 65536 quantum 200000'],
+    [buildQdiscArgs('vf0'), 'qdisc replace dev vf0 root handle dac5: htb default 1'],
+    [buildClassReplaceArgs('vf0', 40e9), 'class replace dev vf0 parent dac5: classid dac5:1 htb rate 40000000000bit ceil 40000000000bit burst 10000000 cburst 10000000 quantum 200000'],
+    [buildClassReplaceArgs('vf0', 2e9, { burstMs: 1, minBurstBytes: 3000 }), 'class replace dev vf0 parent dac5: classid dac5:1 htb rate 2000000000bit ceil 2000000000bit burst 250000 cburst 250000 quantum 200000'],
+    [buildReadArgs('eth1')[0], '-s qdisc show dev eth1'],
+    [buildReadArgs('eth1')[1], '-s class show dev eth1'],
+    [buildLiftArgs('eth1'), 'qdisc del dev eth1 root handle dac5:'],
   ])('builds %j', (got, want) => {
-    expect(got).toBe(want);
+    expect(got.join(' ')).toBe(want);
   });
 
   it.each<[string, boolean, boolean]>([
@@ -91,14 +101,14 @@ describe('tc text parser and readback', () => {
   });
 
   it.each<[string, string, number | null, boolean, RegExp]>([
-    ['6.1', SHOW_61, 500e6, true, /htb dac5:1 on eth0 rate 500mbit ceil 500mbit burst 125000b/],
+    ['6.1', SHOW_61, 500e6, true, /htb dac5:1 rate 500mbit ceil 500mbit burst 125000b/],
     ['old iproute2', SHOW_OLD, 12_345_000, true, /rate 12.3mbit/],
-    ['foreign root', SHOW_FOREIGN, null, false, /no daqs qdisc on eth0 \(root qdisc: fq_codel 0:\)/],
+    ['foreign root', SHOW_FOREIGN, null, false, /no daqs qdisc \(root qdisc: fq_codel 0:\)/],
     ['class deleted', SHOW_NOCLASS, null, true, /without class dac5:1/],
     ['tbf root', SHOW_TBF, null, false, /root qdisc: tbf 1:/],
     ['empty', '', null, false, /root qdisc: none/],
   ])('readback of %s', (_name, text, cap, ours, detail) => {
-    const r = capFromShow(parseTcShow(text), 'eth0');
+    const r = capFromShow(parseTcShow(text));
     expect(r.capBps).toBe(cap);
     expect(r.rootIsOurs).toBe(ours);
     expect(r.detail).toMatch(detail);
