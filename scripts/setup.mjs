@@ -18,12 +18,13 @@ export const RUNTIME_PACKAGES = [
   'iperf', // iperf2, the paper's traffic generator
   'procps', // pgrep/pkill used by the emulated host's clean-up
   'kmod', // modprobe for ifb
+  'libvirt-clients', // virsh: the libvirt inventory and agent transport (its tests use libvirt's test driver)
 ];
 
 /** Debian packages only the tests need (`npm test` passes --tests). */
 export const TEST_PACKAGES = [
   'chromium', // headless browser for the web view test (driven by playwright-core), ~290 MB
-  'systemd', // journald, systemd-cat, journalctl: the test that log levels reach the journal as priorities
+  'systemd', // journald, systemd-cat, journalctl (log priorities) and systemd-analyze (the unit's security score)
 ];
 
 /**

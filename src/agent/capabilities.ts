@@ -2,6 +2,7 @@
  * What daqs needs from a guest's agent, checked once per connection from guest-info: exec (to
  * run tc), exec status, and interface statistics (QEMU 2.11 added `statistics`).
  */
+import { guestText } from '../util/guest-text.ts';
 import { AgentError } from './errors.ts';
 import type { JsonValue } from '../util/json.ts';
 import type { GuestAgent } from './types.ts';
@@ -29,7 +30,8 @@ export function parseGuestInfo(vm: string, info: JsonValue): AgentCapabilities {
   for (const c of info.supported_commands) {
     if (c && typeof c === 'object' && !Array.isArray(c) && typeof c.name === 'string') commands.set(c.name, c.enabled !== false);
   }
-  return { version: info.version, commands };
+  // The version is the guest's text and goes into messages: cleaned where it enters.
+  return { version: guestText(info.version, 64), commands };
 }
 
 /** Lists what is missing for daqs (empty when the agent will do), each with the fix. */

@@ -7,9 +7,10 @@
  */
 import { runCommand, CommandError } from '../util/exec.ts';
 import type { Logger } from '../util/log.ts';
+import { guestText } from '../util/guest-text.ts';
 import { AgentError, agentErrorFromReply } from './errors.ts';
 import { parseJsonBig, stringifyJsonBig, type JsonValue } from '../util/json.ts';
-import type { ExecuteOptions, GuestAgent } from './types.ts';
+import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_REPLY_BYTES, type ExecuteOptions, type GuestAgent } from './types.ts';
 
 /** Construction options of LibvirtAgent. */
 export interface LibvirtAgentOptions {
@@ -27,11 +28,16 @@ export interface LibvirtAgentOptions {
 
 const EXEC_PREFIX = /unable to execute QEMU agent command '([^']+)'(?::\s*([\s\S]*))?/;
 
-/** Maps virsh's stderr for a failed qemu-agent-command to an AgentError with the code the socket client would give. */
+/**
+ * Maps virsh's stderr for a failed qemu-agent-command to an AgentError with the code the socket
+ * client would give. The stderr carries the agent's own description (the guest's words), so
+ * only cleaned text (src/util/guest-text.ts) goes into the error.
+ */
 export function mapVirshError(stderr: string, vm: string, operation: string): AgentError {
-  const text = stderr.replace(/^error:\s*/gim, '').trim();
+  const raw = stderr.replace(/^error:\s*/gim, '').trim();
+  const text = guestText(raw);
   const ctx = { vm, operation, agentClass: null, agentDesc: text || null };
-  const exec = EXEC_PREFIX.exec(text);
+  const exec = EXEC_PREFIX.exec(raw);
   if (exec) {
     const desc = (exec[2] ?? '').trim() || null;
     // libvirt drops the class; these descriptions only come with CommandNotFound.
@@ -59,16 +65,16 @@ export function mapVirshError(stderr: string, vm: string, operation: string): Ag
   return new AgentError('E_AGENT_COMMAND', `libvirt: ${text || '(no message)'}`, ctx);
 }
 
-/** Reads virsh's stdout (the agent's whole reply) into its return value. */
+/** Reads virsh's stdout (the agent's whole reply) into its return value; nesting is bounded as on the socket. */
 export function parseVirshReply(stdout: string, vm: string, operation: string): JsonValue {
   let reply: JsonValue;
   try {
-    reply = parseJsonBig(stdout.trim());
+    reply = parseJsonBig(stdout.trim(), { maxDepth: DEFAULT_MAX_JSON_DEPTH });
   } catch (e) {
-    throw new AgentError('E_AGENT_PROTOCOL', `virsh printed no JSON reply: ${stdout.slice(0, 200)}`, { vm, operation, cause: e });
+    throw new AgentError('E_AGENT_PROTOCOL', `virsh printed no usable JSON reply: ${guestText(stdout)}`, { vm, operation, cause: e });
   }
   if (reply && typeof reply === 'object' && !Array.isArray(reply) && 'return' in reply) return reply.return ?? null;
-  throw new AgentError('E_AGENT_PROTOCOL', `reply has no "return": ${stdout.slice(0, 200)}`, { vm, operation });
+  throw new AgentError('E_AGENT_PROTOCOL', `reply has no "return": ${guestText(stdout)}`, { vm, operation });
 }
 
 /** GuestAgent through `virsh qemu-agent-command`. */
@@ -90,13 +96,16 @@ export class LibvirtAgent implements GuestAgent {
     if (this.disabled.has(command)) throw agentErrorFromReply(this.vm, command, 'CommandNotFound', `Command ${command} has been disabled`);
     const timeoutMs = opts.timeoutMs ?? this.opts.defaultTimeoutMs ?? 900;
     const request = stringifyJsonBig(args === undefined ? { execute: command } : { execute: command, arguments: args });
-    const argv = [this.opts.virshPath ?? 'virsh', ...(this.opts.uri ? ['-c', this.opts.uri] : []), 'qemu-agent-command', this.opts.domain, '--timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))), request];
+    // Every value after its option (--domain NAME, --cmd JSON): a domain named "--x=y" is a name, not an option.
+    const argv = [this.opts.virshPath ?? 'virsh', ...(this.opts.uri ? ['-c', this.opts.uri] : []), 'qemu-agent-command', '--domain', this.opts.domain, '--timeout', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '--cmd', request];
+    const maxReplyBytes = opts.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
     let result;
     try {
       // LC_ALL=C: the error mapping reads libvirt's English messages.
-      result = await runCommand(argv, { timeoutMs, env: { ...process.env, LC_ALL: 'C' } });
+      result = await runCommand(argv, { timeoutMs, env: { ...process.env, LC_ALL: 'C' }, maxOutputBytes: maxReplyBytes + 64 * 1024 });
     } catch (e) {
-      if (e instanceof CommandError && e.result) throw new AgentError('E_AGENT_TIMEOUT', `virsh did not finish within ${timeoutMs} ms`, { ...ctx, cause: e });
+      if (e instanceof CommandError && e.kind === 'output-limit') throw new AgentError('E_AGENT_PROTOCOL', `reply exceeds the bound of ${maxReplyBytes} bytes for ${command}`, { ...ctx, cause: e });
+      if (e instanceof CommandError && e.kind === 'timeout') throw new AgentError('E_AGENT_TIMEOUT', `virsh did not finish within ${timeoutMs} ms`, { ...ctx, cause: e });
       throw new AgentError('E_AGENT_UNAVAILABLE', `cannot run virsh: ${(e as Error).message}`, { ...ctx, cause: e });
     }
     if (result.code !== 0) {

@@ -28,12 +28,7 @@ import { silentLogger } from '../util/log.ts';
 import { AgentError, agentErrorFromReply } from './errors.ts';
 import { parseJsonBig, stringifyJsonBig, type JsonValue } from '../util/json.ts';
 import { LineReader } from './line-reader.ts';
-import type { ExecuteOptions, GuestAgent } from './types.ts';
-
-/** Default bound on one reply line: far above any reply daqs asks for, far below what would hurt. */
-export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
-/** Default bound on JSON nesting in a reply (qemu-ga's replies to daqs nest 4 levels). */
-export const DEFAULT_MAX_JSON_DEPTH = 32;
+import { DEFAULT_MAX_JSON_DEPTH, DEFAULT_MAX_REPLY_BYTES, type ExecuteOptions, type GuestAgent } from './types.ts';
 
 /** Construction options of QgaClient. */
 export interface QgaClientOptions {

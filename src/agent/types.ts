@@ -5,6 +5,11 @@
  */
 import type { JsonValue } from '../util/json.ts';
 
+/** Default bound on one agent reply: far above any reply daqs asks for, far below what would hurt. */
+export const DEFAULT_MAX_REPLY_BYTES = 1024 * 1024;
+/** Default bound on JSON nesting in a reply (qemu-ga's replies to daqs nest 4 levels). */
+export const DEFAULT_MAX_JSON_DEPTH = 32;
+
 /** Per-call options of GuestAgent.execute. */
 export interface ExecuteOptions {
   /** Bound on this call once it gets its turn (connect and resync included). */

@@ -6,7 +6,7 @@ import type { GuestAgent } from '../agent/types.ts';
 import type { Clock, TxSample, VmId } from '../core/types.ts';
 import { systemClock } from '../telemetry/clock.ts';
 import { TelemetryError } from '../telemetry/errors.ts';
-import { parseGuestInterfaces, pickInterface, type GuestInterface, type IfaceSelector } from '../telemetry/interfaces.ts';
+import { ifaceLabel, parseGuestInterfaces, pickInterface, type GuestInterface, type IfaceSelector } from '../telemetry/interfaces.ts';
 import type { TxCounterSource } from '../telemetry/sources.ts';
 import type { JsonValue } from '../util/json.ts';
 
@@ -48,7 +48,7 @@ export class AgentTxSource implements TxCounterSource {
     const iface = await this.findInterface(signal);
     const t1 = this.clock.nowMs();
     if (!iface.stats) {
-      throw new TelemetryError('E_TELEMETRY_NO_STATS', this.id, `the agent reports no statistics for ${iface.name}: qemu-ga (2.11+) lists statistics only for interfaces that have an IP address, so give the VF an address in the guest, or read TX from host-side counters`);
+      throw new TelemetryError('E_TELEMETRY_NO_STATS', this.id, `the agent reports no statistics for ${ifaceLabel(iface.name)}: qemu-ga (2.11+) lists statistics only for interfaces that have an IP address, so give the VF an address in the guest, or read TX from host-side counters`);
     }
     return { txBytes: iface.stats.txBytes, atMs: (t0 + t1) / 2 };
   }

@@ -56,7 +56,8 @@ export class LibvirtSource implements InventorySource {
   private async lookup(name: string, timeoutMs: number): Promise<DiscoveredVm | null> {
     let result: CommandResult;
     try {
-      result = await this.run(this.opts.uri, ['dumpxml', name], { timeoutMs });
+      // --domain NAME: a domain named like an option ("--x=y") is still a name.
+      result = await this.run(this.opts.uri, ['dumpxml', '--domain', name], { timeoutMs });
     } catch (e) {
       return this.failed(name, 'E_VIRSH_DUMPXML', `virsh dumpxml ${name}: ${(e as Error).message}`);
     }

@@ -19,12 +19,14 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Working directory (default: ours). */
   readonly cwd?: string;
+  /** Kill the command (SIGKILL) once stdout and stderr together pass this many bytes (output that may come from a guest). */
+  readonly maxOutputBytes?: number;
 }
 
 /** Error for a command that could not start, timed out, or exited non-zero when that was not allowed. */
 export class CommandError extends Error {
   readonly code = 'E_COMMAND';
-  constructor(readonly argv: readonly string[], readonly result: CommandResult | null, reason: string) {
+  constructor(readonly argv: readonly string[], readonly result: CommandResult | null, reason: string, readonly kind: 'failed' | 'timeout' | 'output-limit' = 'failed') {
     super(`command failed: ${argv.join(' ')}: ${reason}${result?.stderr ? `: ${result.stderr.trim().slice(0, 500)}` : ''}`);
     this.name = 'CommandError';
   }
@@ -41,14 +43,26 @@ export function runCommand(argv: readonly string[], opts: RunOptions = {}): Prom
     const err: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
+    let outputBytes = 0;
+    let overflowed = false;
+    const collect = (into: Buffer[]) => (b: Buffer): void => {
+      if (overflowed) return;
+      outputBytes += b.length;
+      if (opts.maxOutputBytes !== undefined && outputBytes > opts.maxOutputBytes) {
+        overflowed = true;
+        child.kill('SIGKILL');
+        return;
+      }
+      into.push(b);
+    };
     if (opts.timeoutMs !== undefined) {
       timer = setTimeout(() => {
         timedOut = true;
         child.kill('SIGKILL');
       }, opts.timeoutMs);
     }
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.stdout.on('data', collect(out));
+    child.stderr.on('data', collect(err));
     child.on('error', (e) => {
       if (timer) clearTimeout(timer);
       reject(new CommandError(full, null, (e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: not found (is it installed and on PATH?)` : e.message));
@@ -56,7 +70,8 @@ export function runCommand(argv: readonly string[], opts: RunOptions = {}): Prom
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       const result = { code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      if (timedOut) reject(new CommandError(full, result, `timed out after ${opts.timeoutMs} ms`));
+      if (timedOut) reject(new CommandError(full, result, `timed out after ${opts.timeoutMs} ms`, 'timeout'));
+      else if (overflowed) reject(new CommandError(full, null, `printed more than ${opts.maxOutputBytes} bytes; stopped`, 'output-limit'));
       else resolve(result);
     });
     // A command that exits before reading stdin raises EPIPE here; its exit code tells the story.

@@ -39,8 +39,9 @@ export class FakeLibvirt {
       }
       return Promise.resolve(ok(names.map((n) => `${n}\n`).join('') + '\n'));
     }
-    if (cmd === 'dumpxml' && rest.length === 1) {
-      const name = rest[0] ?? '';
+    // Only the --domain form: virsh would parse a bare name that starts with "--" as an option.
+    if (cmd === 'dumpxml' && rest.length === 2 && rest[0] === '--domain') {
+      const name = rest[1] ?? '';
       const d = this.domains.get(name);
       if (!d) return Promise.resolve(fail(`error: failed to get domain '${name}'\n`));
       if (d.broken) return Promise.resolve(fail(`error: ${d.broken}\n`));
