@@ -15,7 +15,7 @@ import { auditCapChange, CAP_REASONS, DEFAULT_CAP_REASON } from './audit.ts';
 import { mapBounded, withTimeout } from './bounded.ts';
 import { ControllerConfigError, ControllerStateError, errorCode, errorMessage } from './errors.ts';
 import { capChanged } from './reconcile.ts';
-import { counterRateBps } from '../units/counter-rate.ts';
+import { clampRateBps, counterRateBps } from '../units/counter-rate.ts';
 import { formatRate } from '../units/rate.ts';
 
 /** One VM as inventory hands it to the loop. */
@@ -254,7 +254,8 @@ export class Controller {
       const obs = observations[i]!;
       let rateBps: number | null = null;
       if (obs.ok) {
-        rateBps = counterRateBps(st.sample, obs.sample);
+        // Bounded by the port: a guest cannot report its way past what the port carries.
+        rateBps = clampRateBps(counterRateBps(st.sample, obs.sample), this.#capacityBps);
         st.sample = obs.sample;
       }
       this.#trackReachability(vm.id, st, obs, atEpochMs);

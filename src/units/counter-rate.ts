@@ -3,6 +3,7 @@
  * loop, the telemetry estimator, the experiments, the testbed and the CLI. A counter that went
  * backwards was reset (guest reboot, interface re-created): that interval has no rate, rather
  * than a huge negative or wrapped one. An interval that is not positive has no rate either.
+ * Where a rate feeds a decision, clampRateBps bounds it by what the port can carry.
  */
 
 /** One reading of a byte counter: bytes so far and when (ms, any clock that only moves forward). */
@@ -23,4 +24,15 @@ export function bytesDeltaRateBps(fromBytes: bigint, toBytes: bigint, intervalMs
 export function counterRateBps(prev: CounterReading | null | undefined, cur: CounterReading): number | null {
   if (!prev) return null;
   return bytesDeltaRateBps(prev.txBytes, cur.txBytes, cur.atMs - prev.atMs);
+}
+
+/**
+ * A rate bounded to [0, nominalBps]: no VF sends faster than its port, so a counter that
+ * jumped further (a guest reporting inflated bytes, a confused agent) counts as the port's
+ * nominal rate and no more. It cannot push the policy, the port total or a metric beyond
+ * what is physically possible. null stays null.
+ */
+export function clampRateBps(rateBps: number | null, nominalBps: number): number | null {
+  if (rateBps === null) return null;
+  return Math.min(Math.max(rateBps, 0), nominalBps);
 }

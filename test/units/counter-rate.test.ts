@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesDeltaRateBps, counterRateBps } from '../../src/units/counter-rate.ts';
+import { bytesDeltaRateBps, clampRateBps, counterRateBps } from '../../src/units/counter-rate.ts';
 
 const s = (txBytes: bigint, atMs: number) => ({ txBytes, atMs });
 
@@ -32,5 +32,13 @@ describe('bytesDeltaRateBps', () => {
     expect(bytesDeltaRateBps(0n, 5n, 0)).toBeNull();
     expect(bytesDeltaRateBps(0n, 5n, Number.NaN)).toBeNull();
     expect(bytesDeltaRateBps(0n, 25_000_000n, 400)).toBe(5e8);
+  });
+});
+
+describe('clampRateBps', () => {
+  it.each<[number | null, number | null]>([
+    [null, null], [0, 0], [5e8, 5e8], [1e10, 1e10], [3e10, 1e10], [Number.POSITIVE_INFINITY, 1e10], [-1, 0],
+  ])('clampRateBps(%s, 10 Gbit/s) = %s', (rate, want) => {
+    expect(clampRateBps(rate, 1e10)).toBe(want);
   });
 });
