@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { isLoopbackHost, parseListenAddress, type ListenAddress } from '../util/listen-address.ts';
 import { parseRateBps, RateParseError } from '../units/rate.ts';
+import { isKernelIfaceName } from '../util/iface-name.ts';
 
 export type { ListenAddress };
 
@@ -35,11 +36,11 @@ function rateReason(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** A Linux interface name: 1 to 15 bytes (IFNAMSIZ), no '/', ':' or whitespace (dev_valid_name). */
+/** A Linux interface name: what the kernel accepts (src/util/iface-name.ts), 1 to 15 bytes. */
 export const ifaceNameField = z
   .string({ error: 'must be an interface name (a string such as "enp65s0f0")' })
-  .refine((s) => /^[^\s/:]{1,15}$/.test(s) && s !== '.' && s !== '..', {
-    message: 'is not a valid interface name: 1 to 15 characters without "/", ":" or spaces (see `ip link`)',
+  .refine(isKernelIfaceName, {
+    message: 'is not a valid interface name: 1 to 15 bytes without "/", ":" or spaces (see `ip link`)',
   });
 
 /** A MAC address "52:54:00:ab:cd:ef", any case; stored lower-case so lookups compare equal. */
@@ -50,10 +51,25 @@ export const macField = z
   })
   .transform((s) => s.toLowerCase());
 
-/** A positive share for weighted policies. */
+/**
+ * Bounds of a Best-Effort weight. A weight is a relative share: a spread of 10^5 is more than
+ * any tariff needs, and the bounds keep one VM from starving every other one (a weight of
+ * 1e308 left the others a share that rounds to nothing).
+ */
+export const MIN_WEIGHT = 0.01;
+export const MAX_WEIGHT = 1000;
+/** The weight rule as errors state it. */
+export const WEIGHT_RULE = `must be a number from ${MIN_WEIGHT} to ${MAX_WEIGHT} (a weight is a relative share, e.g. 1 or 2)`;
+
+/** True for a weight within [MIN_WEIGHT, MAX_WEIGHT]. */
+export function isValidWeight(n: number): boolean {
+  return Number.isFinite(n) && n >= MIN_WEIGHT && n <= MAX_WEIGHT;
+}
+
+/** A share for weighted policies, within [MIN_WEIGHT, MAX_WEIGHT]. */
 export const weightField = z
-  .number({ error: 'must be a number greater than 0 (e.g. 1, 2, 0.5)' })
-  .refine((n) => Number.isFinite(n) && n > 0, { message: 'must be greater than 0 (a weight is a relative share, e.g. 1 or 2)' });
+  .number({ error: WEIGHT_RULE })
+  .refine(isValidWeight, { message: WEIGHT_RULE });
 
 /** Whether only this machine can reach the address (unix socket, 127.0.0.0/8, ::1, localhost). */
 export function isLoopback(addr: ListenAddress): boolean {

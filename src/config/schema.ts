@@ -184,9 +184,14 @@ export const configSchema = strict(
       ctx.addIssue({ code: 'custom', path: ['inventory', 'source'], input: source, message: 'needs port.testbed (the emulated host to attach to)' });
     }
     const seen = new Set<string>();
+    const socketOwner = new Map<string, string>();
     c.inventory.static.forEach((vm, i) => {
       if (seen.has(vm.name)) ctx.addIssue({ code: 'custom', path: ['inventory', 'static', i, 'name'], input: vm.name, message: 'appears twice in inventory.static: VM names must be unique' });
       seen.add(vm.name);
+      // qemu-ga serves one client, and its replies would go to whichever VM asked: one socket, one VM.
+      const owner = socketOwner.get(vm.socket);
+      if (owner !== undefined) ctx.addIssue({ code: 'custom', path: ['inventory', 'static', i, 'socket'], input: vm.socket, message: `is also the agent socket of VM ${owner}: each VM needs its own agent socket; fix the path of one of them` });
+      else socketOwner.set(vm.socket, vm.name);
     });
   })
   .transform((c) => ({

@@ -122,14 +122,24 @@ export function buildInventory(found: readonly DiscoveredVm[], input: BuildInven
     r.sla = { ...r.sla, guaranteeBps: 0 };
     r.slaSource = { ...r.slaSource, guaranteeBps: 'default' };
   }
-  return resolved.map((r) => ({
-    id: r.d.id,
-    origin: r.d.origin,
-    sla: r.sla,
-    slaSource: r.slaSource,
-    agent: r.d.agent,
-    status: r.d.status,
-    vf: r.vf,
-    problems: r.problems,
-  }));
+  // qemu-ga serves one client, and a second VM on the same socket would take the first one's
+  // replies for its own: the first VM (by name) keeps the socket, the others get none.
+  const socketOwner = new Map<string, VmId>();
+  return resolved.map((r) => {
+    let agent = r.d.agent;
+    let status = r.d.status;
+    const problems = [...r.problems];
+    if (agent?.kind === 'unix') {
+      const owner = socketOwner.get(agent.socket);
+      if (owner === undefined) {
+        socketOwner.set(agent.socket, r.d.id);
+      } else {
+        const reason = `agent socket ${agent.socket} is also the agent socket of VM ${owner}: each VM needs its own; daqs leaves this VM alone until that is fixed`;
+        problems.push(reason);
+        agent = null;
+        status = { state: 'no-agent', reason };
+      }
+    }
+    return { id: r.d.id, origin: r.d.origin, sla: r.sla, slaSource: r.slaSource, agent, status, vf: r.vf, problems };
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { formatIssue } from '../config/errors.ts';
-import { rateBpsField } from '../config/fields.ts';
+import { isValidWeight, rateBpsField, WEIGHT_RULE } from '../config/fields.ts';
 import { toConfigIssues } from '../config/issues.ts';
 import { formatRate } from '../units/rate.ts';
 import type { SlaSettings } from './types.ts';
@@ -25,8 +25,8 @@ export const slaMetadataSchema = z
         .string()
         .transform((text, ctx) => {
           const n = Number(text);
-          if (text.trim() === '' || !Number.isFinite(n) || n <= 0) {
-            ctx.addIssue({ code: 'custom', input: text, message: 'must be a number greater than 0 (a weight is a relative share, e.g. 1 or 2)' });
+          if (text.trim() === '' || !isValidWeight(n)) {
+            ctx.addIssue({ code: 'custom', input: text, message: WEIGHT_RULE });
             return z.NEVER;
           }
           return n;

@@ -89,6 +89,19 @@ describe('buildInventory', () => {
   });
 });
 
+describe('buildInventory with two VMs on one agent socket', () => {
+  it('gives the socket to the first VM only and tells the operator about the second', () => {
+    const shared = { agent: { kind: 'unix' as const, socket: '/run/daqs/agents/x.sock' } };
+    const inv = buildInventory([vm('b', null, shared), vm('a', null, shared), vm('c', null, { agent: { kind: 'unix', socket: '/run/daqs/agents/c.sock' } })], { vms: {}, capacityBps: 10e9 });
+    expect(inv.map((v) => [v.id, v.agent?.kind ?? null, v.status.state])).toEqual([
+      ['a', 'unix', 'ready'],
+      ['b', null, 'no-agent'],
+      ['c', 'unix', 'ready'],
+    ]);
+    expect(inv[1]?.problems).toEqual([expect.stringMatching(/agent socket \/run\/daqs\/agents\/x.sock is also the agent socket of VM a/)]);
+  });
+});
+
 describe('carryOver', () => {
   it('keeps the last good lookup of a VM whose lookup failed, with the failure as status', () => {
     const good = vm('a', { guaranteeBps: 1e9 }, { vfCandidates: [{ mac: '52:54:00:00:00:01' }] });
