@@ -36,6 +36,8 @@ function endpointKey(vm: InventoryVm, agentTimeoutMs: number): string {
 /** The endpoints of the VMs the inventory knows now. */
 export class EndpointPool {
   readonly #entries = new Map<VmId, Entry>();
+  // VMs whose endpoint could not be built, with the key that failed (reported once per key).
+  readonly #failed = new Map<VmId, string>();
   readonly #opts: EndpointPoolOptions;
   #agentTimeoutMs: number;
   // The loop asks every tick; the inventory changes every few seconds at most.
@@ -54,33 +56,40 @@ export class EndpointPool {
     this.#lastInput = null;
   }
 
-  /** Brings the pool in line with the inventory and returns what the loop should control. */
+  /**
+   * Brings the pool in line with the inventory and returns what the loop should control. A VM
+   * whose endpoint cannot be built is left out (reported once) and never stops the others.
+   */
   sync(vms: readonly InventoryVm[]): ControlledVm[] {
     if (vms === this.#lastInput) return this.#lastOutput;
-    const seen = new Set<VmId>();
-    const out: ControlledVm[] = [];
-    for (const vm of vms) {
-      // Without an agent channel there is nothing to measure or enforce: the inventory
-      // reports the problem; the loop leaves the VM alone.
-      if (vm.agent === null) continue;
-      seen.add(vm.id);
-      const key = endpointKey(vm, this.#agentTimeoutMs);
-      let entry = this.#entries.get(vm.id);
-      if (entry && entry.key !== key) {
-        void this.#close(entry.endpoint, vm.id);
-        entry = undefined;
-      }
-      if (!entry) {
-        entry = { key, endpoint: (this.#opts.create ?? ((v) => this.#createAgentEndpoint(v)))(vm) };
-        this.#entries.set(vm.id, entry);
-      }
-      out.push({ id: vm.id, sla: vm.sla, slaSource: vm.slaSource, endpoint: entry.endpoint });
-    }
+    // Without an agent channel there is nothing to measure or enforce: the inventory reports
+    // the problem; the loop leaves the VM alone.
+    const wanted = new Map(vms.filter((vm) => vm.agent !== null).map((vm) => [vm.id, vm]));
+    // Close what went away or changed first: a VM renamed in the same pass may take over its
+    // socket, which the old endpoint must have released.
     for (const [id, entry] of this.#entries) {
-      if (!seen.has(id)) {
+      const vm = wanted.get(id);
+      if (!vm || entry.key !== endpointKey(vm, this.#agentTimeoutMs)) {
         this.#entries.delete(id);
         void this.#close(entry.endpoint, id);
       }
+    }
+    const out: ControlledVm[] = [];
+    for (const vm of wanted.values()) {
+      let entry = this.#entries.get(vm.id);
+      if (!entry) {
+        const key = endpointKey(vm, this.#agentTimeoutMs);
+        try {
+          entry = { key, endpoint: (this.#opts.create ?? ((v) => this.#createAgentEndpoint(v)))(vm) };
+          this.#failed.delete(vm.id);
+        } catch (err) {
+          if (this.#failed.get(vm.id) !== key) this.#opts.logger.error({ vm: vm.id, op: 'endpoint', code: (err as { code?: string }).code, err }, 'cannot reach this VM\'s agent; the other VMs are controlled as usual');
+          this.#failed.set(vm.id, key);
+          continue;
+        }
+        this.#entries.set(vm.id, entry);
+      }
+      out.push({ id: vm.id, sla: vm.sla, slaSource: vm.slaSource, endpoint: entry.endpoint });
     }
     this.#lastInput = vms;
     this.#lastOutput = out;
