@@ -41,6 +41,11 @@ export interface FakeAgent {
   readonly socketPath: string;
   /** Connections accepted so far. */
   readonly connections: number;
+  /**
+   * Writes bytes nobody asked for to every open connection (a hostile or broken agent);
+   * resolves when the kernel took them (the socket drained), so a flood keeps its own pace.
+   */
+  send(data: string | Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -64,6 +69,20 @@ export async function startFakeAgent(socketPath: string, handler: FakeHandler): 
     socketPath,
     get connections() {
       return connections;
+    },
+    async send(data) {
+      // Always yield once: a flood loop over no connection must not starve the event loop.
+      await new Promise((r) => setImmediate(r));
+      await Promise.all([...sockets].map((s) => new Promise<void>((resolve) => {
+        if (s.destroyed || s.write(data)) return resolve();
+        const done = (): void => {
+          s.off('drain', done);
+          s.off('close', done);
+          resolve();
+        };
+        s.on('drain', done);
+        s.on('close', done);
+      })));
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -17,6 +17,7 @@ import { setLogLevel, type Logger, type LogLevel } from '../util/log.ts';
 import type { EndpointPool, EndpointPoolOptions } from '../endpoint/pool.ts';
 import { createLoop, loopSettingsOf } from './loop.ts';
 import { diffConfig } from './reload.ts';
+import { acquirePortLock, portLockName, type PortLock } from './port-lock.ts';
 
 /** What a daemon needs; side effects can be replaced for tests. */
 export interface DaemonOptions {
@@ -57,6 +58,7 @@ export class Daemon {
     private readonly poller: InventoryPoller,
     private readonly pool: EndpointPool,
     private readonly log: Logger,
+    private readonly lock: PortLock,
   ) {}
 
   /** The configuration in force (the last one a reload accepted). */
@@ -85,6 +87,14 @@ export class Daemon {
     });
     const first = watcher.current;
     const cfg = first.config;
+    // Before anything touches a guest: a second daemon on this port would fight the first.
+    let lock: PortLock;
+    try {
+      lock = await acquirePortLock(portLockName(cfg.port), { configPath: first.path });
+    } catch (err) {
+      watcher.close();
+      throw err;
+    }
     const source = opts.source ?? createInventorySource(cfg, { logger: log, staticEntries: () => watcher.current.config.inventory.static });
     const poller = new InventoryPoller({
       source,
@@ -173,12 +183,13 @@ export class Daemon {
       await Promise.all(servers.map((s) => s.close()));
       watcher.close();
       await pool.closeAll();
+      await lock.release();
       throw err;
     }
     poller.start();
     controller.start();
     log.info({ op: 'start', policy: cfg.policy, capacityBps: first.capacity.capacityBps, tickMs: cfg.port.tickMs, vms: poller.vms.length, urls: servers.map((s) => s.url) }, 'daqs running');
-    return new Daemon(controller, hub, servers, watcher, poller, pool, log);
+    return new Daemon(controller, hub, servers, watcher, poller, pool, log, lock);
   }
 
   /** Re-reads the configuration (SIGHUP); resolves when the new one is in force or refused. */
@@ -195,6 +206,8 @@ export class Daemon {
       const result = await this.controller.stop({ liftCaps: this.watcher.current.config.daemon.onStop === 'lift' });
       await this.pool.closeAll();
       await Promise.all(this.servers.map((s) => s.close()));
+      // Last: the caps are lifted, so the next daemon starts from a clean port.
+      await this.lock.release();
       this.log.info({ op: 'stop', lifted: result.lifted.length, failed: result.failed }, 'daqs stopped');
       return result;
     })();

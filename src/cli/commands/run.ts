@@ -13,7 +13,8 @@ export const run = defineCommand({
   name: 'run',
   description: `Runs the control loop in the foreground. Logs are JSON lines on stdout (human-readable on a
 terminal). SIGHUP or a change of FILE reloads the configuration; a bad file is refused and
-the running one stays. SIGTERM or Ctrl-C stops, lifting the caps daqs set (daemon.onStop).
+the running one stays. SIGTERM or Ctrl-C stops, lifting the caps daqs set (daemon.onStop);
+a second one does not interrupt that, a third (or 20 s) exits at once.
 Status, metrics and the live view are served on daemon.status (default 127.0.0.1:9310).
 With --check, loads FILE as the daemon would (every rule, the port capacity, admission
 control), prints what it would run with and exits: 0 when the daemon would start with it.`,
@@ -26,28 +27,14 @@ control), prints what it would run with and exits: 0 when the daemon would start
 }, async ({ values }, io) => {
   if (values.check) return check(values.config, io);
   // Imported here so that `--check` and `--help` do not load the whole daemon.
-  const { Daemon } = await import('../../daemon/daemon.ts');
+  const [{ Daemon }, { stopOnSignals }] = await Promise.all([import('../../daemon/daemon.ts'), import('../../daemon/signals.ts')]);
   // The flag, else DAQS_LOG_LEVEL, fixes the level; otherwise the file's applies, also on reload.
   // A broken file is reported by the daemon's own load below with every problem named.
   const override = values['log-level'] ?? (process.env.DAQS_LOG_LEVEL ? parseLogLevel(process.env.DAQS_LOG_LEVEL, 'DAQS_LOG_LEVEL') : undefined);
   const fileLevel = await readFile(values.config, 'utf8').then((t) => parseConfigText(t, values.config).daemon.logLevel, () => undefined);
   const logger = createLogger({ level: override ?? fileLevel ?? 'info' });
   const daemon = await Daemon.start({ configPath: values.config, logger, ...(values.listen ? { listen: values.listen } : {}), ...(override ? { logLevelOverride: override } : {}) });
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string): void => {
-      logger.info({ op: 'signal', signal }, 'stopping');
-      daemon.stop().then(
-        (r) => resolve(r.failed.length > 0 ? 1 : 0),
-        (err: unknown) => {
-          logger.error({ err }, 'stop failed');
-          resolve(1);
-        },
-      );
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.on('SIGHUP', () => void daemon.reload());
-  });
+  return stopOnSignals(daemon, logger);
 });
 
 // `daqs run --check`: what the daemon loads at start, without starting anything. A bad file
