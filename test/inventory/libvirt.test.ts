@@ -55,7 +55,7 @@ describe('describeDomain', () => {
     expect(vm.metadata).toBeNull();
     expect(vm.problems).toEqual([
       expect.stringMatching(/^libvirt metadata <daqs:sla> ignored: guarantee: "10gbitt" is not a rate: unknown unit "gbitt"/),
-      expect.stringMatching(/^libvirt metadata <daqs:sla> ignored: weight: "-1" must be a number greater than 0/),
+      expect.stringMatching(/^libvirt metadata <daqs:sla> ignored: weight: "-1" must be a number from 0.01 to 1000/),
       expect.stringMatching(/^libvirt metadata <daqs:sla> ignored: colour: unknown attribute; allowed here: guarantee, max, weight/),
     ]);
   });
@@ -63,8 +63,8 @@ describe('describeDomain', () => {
   it.each([
     ['guarantee="1gbit" max="500mbit"', /guarantee: "1gbit" is above max 500mbit/],
     ['gaurantee="1gbit"', /gaurantee: unknown attribute \(did you mean 'guarantee'\?\)/],
-    ['weight=""', /weight: "" must be a number greater than 0/],
-    ['weight="two"', /weight: "two" must be a number greater than 0/],
+    ['weight=""', /weight: "" must be a number from 0.01 to 1000/],
+    ['weight="two"', /weight: "two" must be a number from 0.01 to 1000/],
   ])('refuses metadata %s', (attrs, problem) => {
     const xml = web1.replace('guarantee="10gbit" max="20gbit" weight="2"', attrs);
     const vm = describeDomain(parseDomainXml(xml), URI);
