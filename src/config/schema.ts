@@ -50,6 +50,10 @@ const testbedNameField = z
   .string({ error: 'must be the name of an emulated host (testbed) instance' })
   .refine((s) => TESTBED_NAME_PATTERN.test(s), { message: 'is not a testbed name: a lowercase letter then up to 7 lowercase letters or digits (as given to `daqs testbed up`)' });
 
+const hostNameField = z
+  .string({ error: 'must be a host name' })
+  .refine((s) => /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/.test(s), { message: 'is not a host name: letters, digits, "-" and "." (no port, no scheme)' });
+
 const socketPathField = z
   .string({ error: 'must be an absolute path to a unix socket' })
   .refine((s) => s.startsWith('/') && !s.includes('\u0000'), { message: 'must be an absolute path to the agent unix socket (e.g. "/run/daqs/agents/web1.sock")' });
@@ -121,6 +125,10 @@ const daemonSchema = strict(
       'the Prometheus endpoint',
     ).prefault({}),
     logLevel: oneOf(LOG_LEVELS).default('info').describe('Log level'),
+    allowedHosts: z
+      .array(hostNameField, { error: 'must be a list of host names, e.g. ["metrics.example.net"]' })
+      .default([])
+      .describe('Host names the HTTP endpoints answer to besides IP addresses, localhost and this host\'s name (others get 421: DNS rebinding)'),
   },
   'daemon behaviour',
 )

@@ -5,7 +5,7 @@
  * as needing a restart: ./reload.ts), SIGTERM/SIGINT stop cleanly, lifting the caps daqs set
  * unless `daemon.onStop: keep`.
  */
-import { ConfigWatcher, type LoadedConfig, type ReloadTrigger } from '../config/index.ts';
+import { ConfigWatcher, isLoopback, type LoadedConfig, type ReloadTrigger } from '../config/index.ts';
 import type { Clock, DaemonEvent } from '../core/types.ts';
 import type { Controller, StopResult } from '../controller/index.ts';
 import { createInventorySource, InventoryPoller, type InventorySource } from '../inventory/index.ts';
@@ -174,10 +174,13 @@ export class Daemon {
     const servers: RunningServer[] = [];
     try {
       const statusAddr = opts.listen ?? formatListenAddress(cfg.daemon.status);
-      servers.push(await startServer({ address: statusAddr, hub, logger: log }));
+      const allowedHosts = cfg.daemon.allowedHosts;
+      servers.push(await startServer({ address: statusAddr, hub, logger: log, allowedHosts }));
       const metricsAddr = formatListenAddress(cfg.daemon.metrics.listen);
       if (opts.listen === undefined && metricsAddr !== statusAddr) {
-        servers.push(await startServer({ address: metricsAddr, allowNonLoopback: cfg.daemon.metrics.allowNonLoopback, hub, logger: log }));
+        // Reachable from other hosts: /metrics only, never the status or the web view.
+        const metricsOnly = !isLoopback(cfg.daemon.metrics.listen);
+        servers.push(await startServer({ address: metricsAddr, allowNonLoopback: cfg.daemon.metrics.allowNonLoopback, hub, logger: log, allowedHosts, metricsOnly }));
       }
     } catch (err) {
       await Promise.all(servers.map((s) => s.close()));

@@ -8,6 +8,8 @@ import { silentLogger, type Logger } from '../util/log.ts';
 import { formatHostPort, parseListenAddress } from '../util/listen-address.ts';
 import { checkExposure, DEFAULT_ADDRESS } from './address.ts';
 import { loadWebAssets, type StaticAsset } from './assets.ts';
+import { healthOf } from './health.ts';
+import { hostChecker } from './host-check.ts';
 import { listenOn } from './listen.ts';
 import type { ObservationHub } from './hub.ts';
 import { LiveStreams, type StreamOptions, type ViewerStats } from './stream.ts';
@@ -22,6 +24,12 @@ export interface ServerOptions {
   readonly logger?: Logger;
   /** Pacing of the live view streams. */
   readonly stream?: StreamOptions;
+  /** Serve /metrics and nothing else (a listener other hosts can reach: no status, no web view). */
+  readonly metricsOnly?: boolean;
+  /** Host names answered besides IP literals, localhost and this host's name (daemon.allowedHosts); others get 421. */
+  readonly allowedHosts?: readonly string[];
+  /** Open connections at most (default 128); more are refused until some close. */
+  readonly maxConnections?: number;
 }
 
 /** A listening server. */
@@ -54,6 +62,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const hub = opts.hub;
   const assets = loadWebAssets();
   const streams = new LiveStreams(hub, logger, opts.stream);
+  // A browser cannot reach a unix socket: no rebinding to defend against there.
+  const hostAllowed = addr.kind === 'unix' ? () => true : hostChecker(opts.allowedHosts);
+  const metricsOnly = opts.metricsOnly ?? false;
   // Set once listening; handlers only run after that.
   let baseUrl = '';
 
@@ -67,9 +78,15 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://daqs.invalid');
+    if (!hostAllowed(req.headers.host)) {
+      return sendJson(res, 421, { code: 'E_HTTP_HOST', error: `this daqs does not answer to host ${JSON.stringify(req.headers.host?.slice(0, 100))}; use an IP address or localhost, or list the name in daemon.allowedHosts` });
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD');
       return sendJson(res, 405, { code: 'E_METHOD', error: `${req.method} is not supported; every daqs endpoint is read-only (GET)` });
+    }
+    if (metricsOnly && url.pathname !== '/metrics') {
+      return sendJson(res, 404, { code: 'E_NOT_FOUND', error: 'this listener serves /metrics only; status, events and the live view are on daemon.status (loopback)' });
     }
     switch (url.pathname) {
       case '/metrics': {
@@ -95,8 +112,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         }
         return streams.open(req, res, url.searchParams);
       case '/healthz': {
-        const s = hub.status();
-        return sendJson(res, 200, { ok: true, ticksPublished: s.ticksPublished, lastTickAgeMs: s.lastTickAgeMs });
+        const health = healthOf(hub);
+        return sendJson(res, health.ok ? 200 : 503, health);
       }
       default: {
         const asset = assets.get(url.pathname === '/index.html' ? '/' : url.pathname);
@@ -106,6 +123,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     }
   }
 
+  server.maxConnections = opts.maxConnections ?? 128;
+  // A client that trickles its request headers (slowloris) is cut off instead of holding a slot.
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   try {
     await listenOn(server, addr);
   } catch (err) {

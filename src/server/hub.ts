@@ -71,6 +71,8 @@ export interface HubOptions {
   readonly logger?: Logger;
   /** Wall clock for status snapshots (tests pass a fixed one). */
   readonly nowEpochMs?: () => number;
+  /** Monotonic clock for the age of the last tick (/healthz); default performance.now. */
+  readonly monoNowMs?: () => number;
 }
 
 /** In-memory store of the latest tick, recent history and events, fed by the control loop. */
@@ -83,6 +85,9 @@ export class ObservationHub {
   private readonly now: () => number;
   private latest: TickReport | null = null;
   private ticksPublished = 0;
+  private readonly monoNow: () => number;
+  private readonly createdMonoMs: number;
+  private lastTickMonoMs: number | null = null;
   private faults = 0;
   private info: DaemonInfo;
   private config: ConfigReloadStats = { reloads: 0, rejections: 0, lastRejection: null };
@@ -94,6 +99,8 @@ export class ObservationHub {
     this.events = new SeqRing(opts.maxEvents ?? 500);
     this.logger = opts.logger ?? silentLogger;
     this.now = opts.nowEpochMs ?? Date.now;
+    this.monoNow = opts.monoNowMs ?? (() => performance.now());
+    this.createdMonoMs = this.monoNow();
     this.info = { version: daqsVersion(), policy: null, configPath: null, startedAtEpochMs: this.now(), pid: process.pid, hostname: hostname(), tickPeriodMs: null, portName: null };
     this.syncBuildInfo();
   }
@@ -101,6 +108,7 @@ export class ObservationHub {
   /** Records one tick. Synchronous, O(VMs); a fault is logged, never thrown to the loop. */
   publishTick(report: TickReport): void {
     try {
+      this.lastTickMonoMs = this.monoNow();
       this.latest = report;
       this.ticksPublished++;
       this.history.add(report);
@@ -157,6 +165,14 @@ export class ObservationHub {
       ticksPublished: this.ticksPublished,
       inventory: this.inventory,
     };
+  }
+
+  /**
+   * Milliseconds since the last tick was published, on the monotonic clock (a wall-clock step
+   * cannot fake a stall or hide one); before the first tick, since the hub was created.
+   */
+  tickAgeMs(): number {
+    return this.monoNow() - (this.lastTickMonoMs ?? this.createdMonoMs);
   }
 
   /** What /api/history serves: every stored point, oldest first. */

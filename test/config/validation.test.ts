@@ -17,6 +17,7 @@ describe('validation names the key, the value and the rule', () => {
     // 1e308 left every other Best-Effort VM a share that rounds to nothing.
     ['weight that starves the others', { port, vms: { b: { weight: 1e308 } } }, 'vms.b.weight: 1e+308 must be a number from 0.01 to 1000'],
     ['weight below the floor', { port, vms: { b: { weight: 0.009 } } }, 'vms.b.weight: 0.009 must be a number from 0.01 to 1000'],
+    ['allowed host with a port', { port, daemon: { allowedHosts: ['prom.example.net:9311'] } }, 'daemon.allowedHosts[0]: "prom.example.net:9311" is not a host name'],
     ['one agent socket for two VMs', { port, inventory: { source: 'static', static: [{ name: 'a', socket: '/run/a.sock' }, { name: 'b', socket: '/run/a.sock' }] } }, 'inventory.static[1].socket: "/run/a.sock" is also the agent socket of VM a'],
     ['interface name over 15 bytes', { port, vms: { b: { interface: 'éééééééé' } } }, 'vms.b.interface: "éééééééé" is not a valid interface name'],
     ['bad MAC', { port, vms: { b: { mac: '52:54:00:zz:00:01' } } }, 'vms.b.mac: "52:54:00:zz:00:01" is not a MAC address'],
@@ -93,6 +94,7 @@ describe('validation names the key, the value and the rule', () => {
         status: { kind: 'tcp', host: '127.0.0.1', port: 9310 },
         metrics: { listen: { kind: 'tcp', host: '127.0.0.1', port: 9311 }, allowNonLoopback: false },
         logLevel: 'info',
+        allowedHosts: [],
       },
       agent: { timeoutMs: 150 },
     });

@@ -25,7 +25,7 @@ async function eventually(check: () => boolean, what: string, timeoutMs = 15_000
 function stuckViewer(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const s = connect({ host: '127.0.0.1', port }, () => {
-      s.write('GET /api/events/stream HTTP/1.1\r\nHost: daqs\r\nAccept: text/event-stream\r\n\r\n');
+      s.write('GET /api/events/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n');
       s.pause();
       resolve(s);
     });
