@@ -89,8 +89,8 @@ export class LiveStreams {
       eventSeq: cursorParam(query.get('events'), Number.isFinite(lastEventId) ? lastEventId : cursors.eventSeq),
       historySeq: cursorParam(query.get('history'), cursors.historySeq),
       ticksSeen: -1,
-      lastStatusAtMs: 0,
-      lastWriteAtMs: Date.now(),
+      lastStatusAtMs: Number.NEGATIVE_INFINITY,
+      lastWriteAtMs: performance.now(),
       stalledSinceMs: null,
       messagesSent: 0,
     };
@@ -106,7 +106,7 @@ export class LiveStreams {
     this.viewers.set(viewer.id, viewer);
     this.hub.metrics.setViewers(this.viewers.size);
     this.logger.debug({ op: 'stream-open', remote, viewer: viewer.id }, 'live view connected');
-    this.feed(viewer, Date.now(), new Map());
+    this.feed(viewer, performance.now(), new Map());
   }
 
   /** Number of open streams. */
@@ -129,7 +129,7 @@ export class LiveStreams {
   }
 
   private pass(): void {
-    const now = Date.now();
+    const now = performance.now();
     // Messages shared by all viewers are serialised once per pass.
     const shared = new Map<string, string>();
     for (const v of [...this.viewers.values()]) {

@@ -71,14 +71,14 @@ export function agentCall(socketPath: string, execute?: string, args?: Record<st
  * `timeoutMs`, or as soon as `isGone` says the agent process died (no point waiting then).
  */
 export async function waitForAgent(socketPath: string, timeoutMs = 10_000, isGone?: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = performance.now() + timeoutMs;
   let last: unknown;
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     if (isGone && (await isGone())) {
       throw new TestbedError('E_TESTBED_AGENT', `qemu-ga for ${socketPath} exited before answering; see qemu-ga.log in its state directory.`);
     }
     try {
-      await agentCall(socketPath, undefined, undefined, Math.max(500, deadline - Date.now()));
+      await agentCall(socketPath, undefined, undefined, Math.max(500, deadline - performance.now()));
       return;
     } catch (e) {
       last = e;

@@ -54,8 +54,8 @@ async function isListening(pid: number, port: number): Promise<boolean> {
 }
 
 async function waitForListener(pid: number, port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
     if (await isListening(pid, port)) return;
     if (!(await isAlive(pid))) break;
     await new Promise((r) => setTimeout(r, 50));

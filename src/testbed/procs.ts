@@ -90,9 +90,9 @@ export async function killPids(pids: readonly number[], graceMs = 1000): Promise
     }
   };
   for (const pid of pids) signal(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
+  const deadline = performance.now() + graceMs;
   let alive = [...pids];
-  while (alive.length > 0 && Date.now() < deadline) {
+  while (alive.length > 0 && performance.now() < deadline) {
     await sleep(20);
     alive = (await Promise.all(alive.map(async (p) => ((await isAlive(p)) ? p : null)))).filter((p): p is number => p !== null);
   }

@@ -103,7 +103,7 @@ async function runExperiment(a: ExperimentArgs): Promise<number> {
   const abort = new AbortController();
   let firstInterruptMs: number | null = null;
   const onSignal = (): void => {
-    const nowMs = Date.now();
+    const nowMs = performance.now();
     // First Ctrl-C: stop cleanly (host taken down). A second one a moment later: the user
     // insists. Repeats within a second are the same keypress reaching us twice (a wrapper
     // such as `timeout` or npm forwarding the signal to its process group), not insistence.
