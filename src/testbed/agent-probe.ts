@@ -22,11 +22,20 @@ export function agentCall(socketPath: string, execute?: string, args?: Record<st
     let synced = false;
     const fail = (why: string, cause?: unknown): void => {
       clearTimeout(timer);
-      sock.destroy();
+      // Never an abrupt close while a reply may be on its way: qemu-ga 7.2 exits when its client
+      // closes with a reply unread (ECONNRESET). Half-close and read to the end instead.
+      sock.removeAllListeners('data');
+      sock.on('data', () => undefined);
+      sock.end();
+      setTimeout(() => sock.destroy(), 2000).unref();
       reject(new TestbedError('E_TESTBED_AGENT', `qemu-ga at ${socketPath}${execute ? ` (${execute})` : ''}: ${why}`, { cause }));
     };
     const timer = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
-    sock.on('error', (e) => fail(e.message, e));
+    sock.on('error', (e) => {
+      // A broken socket has nothing left to read: closing it is safe.
+      sock.destroy();
+      fail(e.message, e);
+    });
     sock.on('connect', () => {
       sock.write(Buffer.from([0xff]));
       sock.write(`${JSON.stringify({ execute: 'guest-sync-delimited', arguments: { id: syncId } })}\n`);

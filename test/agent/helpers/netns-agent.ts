@@ -17,6 +17,12 @@ export interface NetnsAgent {
   readonly socketPath: string;
   /** An address behind the VF: pinging it sends packets out of the VF interface (nobody answers). */
   readonly peerIp: string;
+  /** Whether this VM's qemu-ga process is still running (it may exit by itself). */
+  agentRunning(): boolean;
+  /** SIGKILLs qemu-ga (the socket file stays, as after a crash). */
+  killAgent(): Promise<void>;
+  /** Starts qemu-ga again on the same socket and waits until the socket is there. */
+  startAgent(): Promise<void>;
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +49,22 @@ export async function startNetnsAgent(tag: string, extraArgs: readonly string[] 
     await runCommand(['ip', 'netns', 'del', netns]);
     await rm(dir, { recursive: true, force: true });
   };
+  const killAgent = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const c = child;
+      c.kill('SIGKILL');
+      await new Promise((r) => c.once('exit', r));
+    }
+  };
+  const startAgent = async (): Promise<void> => {
+    await rm(socketPath, { force: true });
+    child = spawn('ip', ['netns', 'exec', netns, 'qemu-ga', '-m', 'unix-listen', '-p', socketPath, '-t', dir, ...extraArgs], { stdio: 'ignore' });
+    for (let i = 0; i < 100; i++) {
+      if (await stat(socketPath).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await stat(socketPath);
+  };
   try {
     await runChecked(['ip', 'netns', 'add', netns]);
     await runChecked(['ip', '-n', netns, 'link', 'add', 'vf0', 'address', mac, 'type', 'veth', 'peer', 'name', 'peer0']);
@@ -52,13 +74,8 @@ export async function startNetnsAgent(tag: string, extraArgs: readonly string[] 
     await runChecked(['ip', '-n', netns, 'addr', 'add', '10.254.0.1/30', 'dev', 'vf0']);
     // A static neighbour with no owner: packets to it always leave through vf0 (no local shortcut, no ARP wait).
     await runChecked(['ip', '-n', netns, 'neigh', 'add', '10.254.0.2', 'lladdr', '02:a9:ff:ff:ff:01', 'dev', 'vf0', 'nud', 'permanent']);
-    child = spawn('ip', ['netns', 'exec', netns, 'qemu-ga', '-m', 'unix-listen', '-p', socketPath, '-t', dir, ...extraArgs], { stdio: 'ignore' });
-    for (let i = 0; i < 100; i++) {
-      if (await stat(socketPath).then(() => true, () => false)) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await stat(socketPath);
-    return { netns, iface: 'vf0', mac, socketPath, peerIp: '10.254.0.2', cleanup };
+    await startAgent();
+    return { netns, iface: 'vf0', mac, socketPath, peerIp: '10.254.0.2', cleanup, agentRunning: () => child !== null && child.exitCode === null && child.signalCode === null, killAgent, startAgent };
   } catch (e) {
     await cleanup();
     throw e;
