@@ -74,6 +74,7 @@ export class EndpointPool {
         void this.#close(entry.endpoint, id);
       }
     }
+    for (const id of this.#failed.keys()) if (!wanted.has(id)) this.#failed.delete(id);
     const out: ControlledVm[] = [];
     for (const vm of wanted.values()) {
       let entry = this.#entries.get(vm.id);

@@ -103,6 +103,21 @@ describe('EndpointPool', () => {
     }
   });
 
+  it('keeps controlling the other VMs when one VM\'s endpoint cannot be made, and hands a renamed VM its socket', async () => {
+    const pool = new EndpointPool({ logger, clock, agentTimeoutMs: 2000 });
+    const a = inventoryVm('a', good.socketPath, '52:54:00:00:00:01');
+    // Another owner of b's socket in this process: its client cannot be made (E_AGENT_SOCKET_OWNED).
+    const holder = new EndpointPool({ logger, clock, agentTimeoutMs: 2000 });
+    holder.sync([inventoryVm('holder', blocked.socketPath, '52:54:00:00:00:02')]);
+    const b = inventoryVm('b', blocked.socketPath, '52:54:00:00:00:02');
+    expect(pool.sync([a, b]).map((v) => v.id)).toEqual(['a']);
+    expect(logLines.filter((l) => l.includes('"vm":"b"') && l.includes('E_AGENT_SOCKET_OWNED'))).toHaveLength(1);
+    await holder.closeAll();
+    // The same VM renamed in one pass: the old endpoint lets the socket go before the new one takes it.
+    expect(pool.sync([{ ...a, id: 'a2' }]).map((v) => v.id)).toEqual(['a2']);
+    await pool.closeAll();
+  });
+
   it('refuses an agent with guest-exec disabled, reports it once, and does not ask again within a minute', async () => {
     const pool = new EndpointPool({ logger, clock, agentTimeoutMs: 2000 });
     const [vm] = pool.sync([inventoryVm('b', blocked.socketPath, '52:54:00:00:00:02')]);
