@@ -38,6 +38,7 @@ export const RELOAD_RULES: readonly ReloadRule[] = [
   { key: 'daemon.status', effect: 'restart', read: (c) => formatListenAddress(c.config.daemon.status), why: 'the status listener is bound at start' },
   { key: 'daemon.metrics.listen', effect: 'restart', read: (c) => formatListenAddress(c.config.daemon.metrics.listen), why: 'the metrics listener is bound at start' },
   { key: 'daemon.metrics.allowNonLoopback', effect: 'restart', read: (c) => c.config.daemon.metrics.allowNonLoopback, why: 'the metrics listener is bound at start' },
+  { key: 'daemon.allowedHosts', effect: 'restart', read: (c) => c.config.daemon.allowedHosts.join(','), why: 'the HTTP listeners take their Host allow-list at start' },
   { key: 'daemon.logLevel', effect: 'live', read: (c) => c.config.daemon.logLevel, why: 'every logger switches at once (unless --log-level or DAQS_LOG_LEVEL fixed it)' },
   { key: 'agent.timeoutMs', effect: 'live', read: (c) => c.config.agent.timeoutMs, why: 'endpoints are rebuilt with the new timeout and observation uses it from the next tick' },
 ];
