@@ -1,16 +1,18 @@
 /**
- * `npm run bench`: both experiments at default length, every policy, then the summary table
- * (policy × measures) of each. Files land in out/bench/<timestamp>/<scenario>[-uncapped].
- * Options: --policies LIST, --capacity RATE, --phase-seconds S, --uncapped (adds the
- * contention variant with the Guarantee VM uncapped), --out DIR.
+ * `npm run bench`: the four experiments (contention, adaptability, multi, churn) at default
+ * length, every policy, then the summary table (policy × measures) of each. Files land in
+ * out/bench/<timestamp>/<scenario>[-uncapped]. Options: --policies LIST, --capacity RATE,
+ * --phase-seconds S, --scenarios LIST (a subset), --uncapped (adds the contention variant
+ * with the Guarantee VM uncapped), --out DIR.
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runExperimentToDir, type ExperimentOutput } from '../src/eval/experiment.ts';
 import { POLICY_NAMES, type PolicyName } from '../src/eval/policies.ts';
 import { createProgressPrinter } from '../src/eval/progress.ts';
-import type { ScenarioName } from '../src/eval/result.ts';
-import { defaultOptions, estimateSeconds, validateOptions, type ExperimentOptions } from '../src/eval/scenarios.ts';
+import { estimateSeconds } from '../src/eval/plan.ts';
+import { SCENARIOS, type ScenarioName } from '../src/eval/result.ts';
+import { defaultOptions, validateOptions, type ExperimentOptions } from '../src/eval/scenarios.ts';
 import { renderPhaseTable, renderSummaryTable } from '../src/eval/table.ts';
 import { parseRateBps } from '../src/units/rate.ts';
 
@@ -19,6 +21,7 @@ const { values } = parseArgs({
     policies: { type: 'string' },
     capacity: { type: 'string' },
     'phase-seconds': { type: 'string' },
+    scenarios: { type: 'string' },
     uncapped: { type: 'boolean' },
     out: { type: 'string' },
   },
@@ -29,6 +32,12 @@ const policies = (values.policies?.split(',').map((s) => s.trim()) ?? [...POLICY
 const unknown = policies.filter((p) => !(POLICY_NAMES as readonly string[]).includes(p));
 if (unknown.length > 0) {
   console.error(`bench: unknown policies ${unknown.join(', ')}; choose from ${POLICY_NAMES.join(', ')}`);
+  process.exit(2);
+}
+const scenarios = (values.scenarios?.split(',').map((s) => s.trim()) ?? [...SCENARIOS]) as ScenarioName[];
+const unknownScenarios = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+if (unknownScenarios.length > 0) {
+  console.error(`bench: unknown scenarios ${unknownScenarios.join(', ')}; choose from ${SCENARIOS.join(', ')}`);
   process.exit(2);
 }
 const root = values.out ?? join('out', 'bench', new Date().toISOString().replace(/[:.]/g, '-'));
@@ -46,11 +55,10 @@ function options(scenario: ScenarioName, uncapped: boolean): ExperimentOptions {
   return o;
 }
 
-const runs: { name: string; o: ExperimentOptions }[] = [
-  { name: 'contention', o: options('contention', false) },
-  ...(values.uncapped ? [{ name: 'contention-uncapped', o: options('contention', true) }] : []),
-  { name: 'adaptability', o: options('adaptability', false) },
-];
+const runs: { name: string; o: ExperimentOptions }[] = scenarios.flatMap((s) => [
+  { name: s, o: options(s, false) },
+  ...(s === 'contention' && values.uncapped ? [{ name: 'contention-uncapped', o: options('contention', true) }] : []),
+]);
 const totalMin = Math.ceil(runs.reduce((a, r) => a + estimateSeconds(r.o), 0) / 60);
 console.error(`bench: ${runs.map((r) => r.name).join(', ')} with ${policies.join(', ')}; about ${totalMin} min; output in ${root}`);
 

@@ -4,17 +4,19 @@
  */
 import {
   attainment,
+  mean,
   MeasureError,
   phaseMean,
   ratesFromSamples,
   reactionTime,
   reclaimTime,
+  slowestEvent,
   stabilityCoV,
   steadyState,
   utilization,
   type Timing,
 } from './measures.ts';
-import { throughput, type PhaseResult, type PolicySeries } from './result.ts';
+import { throughput, type GuaranteeVmResult, type PhaseResult, type PolicySeries } from './result.ts';
 
 /** One reading of every VF counter (index = VM index) at a monotonic time. */
 export interface RawSample {
@@ -24,24 +26,31 @@ export interface RawSample {
   readonly portBytes: bigint;
 }
 
+/** A Guarantee VM sending through a phase, with its guarantee in emulated bits/s. */
+export interface WindowSla {
+  readonly vmIndex: number;
+  readonly guaranteeBps: number;
+}
+
 /** A measured phase as it happened. */
 export interface PhaseWindow {
   readonly index: number;
   readonly label: string;
   readonly startMs: number;
   readonly endMs: number;
-  /** Emulated bits/s. */
-  readonly guaranteeBps: number;
+  /** Guarantee VMs sending through the phase. */
+  readonly gVms: readonly WindowSla[];
   readonly activeBeVms: number;
-  /** A Best-Effort sender started at startMs: measure the Guarantee VM's reaction. */
-  readonly reaction: boolean;
+  /** Guarantee VMs whose reaction is measured from startMs (something started sending there). */
+  readonly reactionVms: readonly number[];
 }
 
-/** After a phase, G stopped at startMs: watch the Best-Effort VMs reclaim until endMs. */
+/** A Guarantee VM stopped at startMs: watch the Best-Effort VMs reclaim until endMs; `gVms` still send. */
 export interface TailWindow {
   readonly phaseIndex: number;
   readonly startMs: number;
   readonly endMs: number;
+  readonly gVms: readonly number[];
 }
 
 /** Everything recorded while one policy ran. */
@@ -51,7 +60,7 @@ export interface PolicyRecording {
   readonly tails: readonly TailWindow[];
 }
 
-/** Which VMs are Guarantee VMs, and how the series were sampled. */
+/** Which VMs are Guarantee VMs (sending or not), and how the series were sampled. */
 export interface AnalysisContext {
   readonly guaranteeVms: readonly number[];
   readonly vmCount: number;
@@ -59,20 +68,32 @@ export interface AnalysisContext {
   readonly timing: Timing;
 }
 
-/** A phase's raw numbers before it is judged against the demand and the baseline. */
+/** One sending Guarantee VM's raw numbers in a phase. */
+export interface GuaranteeVmStats {
+  readonly vmIndex: number;
+  readonly guaranteeBps: number;
+  readonly gBps: number;
+  readonly gCoV: number;
+  /** Its rate per sample over the whole phase, warm-up included (reaction is measured on it). */
+  readonly series: readonly number[];
+  readonly reaction: boolean;
+}
+
+/** A phase's raw numbers before it is judged against the demands and the baseline. */
 export interface PhaseStats {
   readonly window: PhaseWindow;
+  /** Every Guarantee VM together. */
   readonly gBps: number;
   readonly beBps: number;
   readonly totalBps: number;
   /** What the port delivered (all VMs together). */
   readonly deliveredBps: number;
-  readonly gCoV: number;
   readonly samples: number;
-  /** G per sample over the whole phase, warm-up included (reaction is measured on it). */
-  readonly gSeries: readonly number[];
-  /** What BE got through the port per sample after G stopped, for the reclaim time. */
+  readonly gVms: readonly GuaranteeVmStats[];
+  /** What BE got through the port per sample after a Guarantee VM stopped, for the reclaim time. */
   readonly tailBe?: readonly number[];
+  /** What the Guarantee VMs still sending took meanwhile (mean over the reclaim window). */
+  readonly tailGRestBps?: number;
 }
 
 /** Per-VM rate series (rates[vm][interval]) and each interval's midpoint and end. */
@@ -125,7 +146,7 @@ function beDeliveredIn(iv: Intervals, gVms: readonly number[], idx: readonly num
   return idx.map((i, k) => Math.max(0, (iv.portRates[i] ?? 0) - (g[k] ?? 0)));
 }
 
-/** Measures every phase of a recording: means after warm-up, CoV, reaction, reclaim series. */
+/** Measures every phase of a recording: means after warm-up, per Guarantee VM CoV and series, reclaim series. */
 export function analyzeRecording(rec: PolicyRecording, ctx: AnalysisContext): PhaseStats[] {
   const iv = intervalsOf(rec.samples, ctx.vmCount);
   const gVms = ctx.guaranteeVms;
@@ -139,49 +160,74 @@ export function analyzeRecording(rec: PolicyRecording, ctx: AnalysisContext): Ph
     const gBps = phaseMean(g, warmup);
     const beBps = phaseMean(be, warmup);
     const tail = rec.tails.find((t) => t.phaseIndex === w.index);
+    const tailIdx = tail ? indicesIn(iv, tail.startMs, tail.endMs) : [];
     return {
       window: w,
       gBps,
       beBps,
       totalBps: gBps + beBps,
       deliveredBps: phaseMean(idx.map((i) => iv.portRates[i] ?? 0), warmup),
-      gCoV: stabilityCoV(g, warmup),
       samples: steadyState(g, warmup).length,
-      gSeries: g,
-      ...(tail ? { tailBe: beDeliveredIn(iv, gVms, indicesIn(iv, tail.startMs, tail.endMs)) } : {}),
+      gVms: w.gVms.map((s) => {
+        const series = sumAt(iv, [s.vmIndex], idx);
+        return { vmIndex: s.vmIndex, guaranteeBps: s.guaranteeBps, gBps: phaseMean(series, warmup), gCoV: stabilityCoV(series, warmup), series, reaction: w.reactionVms.includes(s.vmIndex) };
+      }),
+      ...(tail ? { tailBe: beDeliveredIn(iv, gVms, tailIdx), tailGRestBps: tailIdx.length === 0 ? 0 : mean(sumAt(iv, tail.gVms, tailIdx)) } : {}),
     };
   });
 }
 
+/** D_G of each Guarantee VM: its mean in the calibration phase where it sent alone. */
+export function demandsOf(stats: readonly PhaseStats[]): Map<number, number> {
+  return new Map(stats.flatMap((s) => s.gVms.map((v) => [v.vmIndex, v.gBps] as const)));
+}
+
 /**
- * Judges phase stats against the Guarantee VM's demand and the baseline's totals: attainment,
- * utilization, reaction against min(guarantee, D_G), reclaim against the baseline total.
+ * Judges phase stats against each Guarantee VM's demand alone and the baseline's totals:
+ * attainment and reaction per Guarantee VM against min(its guarantee, its D_G), the phase's
+ * worst of them, utilization, and reclaim against the baseline total minus what the Guarantee
+ * VMs still sending took.
  */
-export function judgePhases(stats: readonly PhaseStats[], demandBps: number, baselineOf: (phaseIndex: number) => PhaseStats, scale: number, timing: Timing): PhaseResult[] {
+export function judgePhases(stats: readonly PhaseStats[], demandOf: (vmIndex: number) => number, baselineOf: (phaseIndex: number) => PhaseStats, scale: number, timing: Timing): PhaseResult[] {
   return stats.map((s) => {
     const w = s.window;
     const baseline = baselineOf(w.index);
     const base = baseline.totalBps;
-    const reaction = w.reaction ? reactionTime(s.gSeries, 0, w.guaranteeBps, demandBps, timing) : undefined;
+    const gVms: GuaranteeVmResult[] = s.gVms.map((v) => {
+      const demandBps = demandOf(v.vmIndex);
+      const reaction = v.reaction ? reactionTime(v.series, 0, v.guaranteeBps, demandBps, timing) : undefined;
+      return {
+        vmIndex: v.vmIndex,
+        guarantee: throughput(v.guaranteeBps, scale),
+        gDemand: throughput(demandBps, scale),
+        g: throughput(v.gBps, scale),
+        attainment: attainment(v.gBps, v.guaranteeBps, demandBps),
+        gCoV: v.gCoV,
+        ...(reaction ? { reaction } : {}),
+      };
+    });
+    const reaction = slowestEvent(gVms.flatMap((v) => (v.reaction ? [v.reaction] : [])));
     // Delivered against delivered: the VF counters of a baseline with many flows also count
     // what the port dropped (~10% here), a bar no policy that avoids drops could reach.
-    const reclaim = s.tailBe ? reclaimTime(s.tailBe, 0, baseline.deliveredBps, 0, timing) : undefined;
+    const reclaim = s.tailBe ? reclaimTime(s.tailBe, 0, baseline.deliveredBps, s.tailGRestBps ?? 0, timing) : undefined;
+    const sum = (f: (v: GuaranteeVmResult) => number): number => gVms.reduce((a, v) => a + f(v), 0);
     return {
       index: w.index,
       label: w.label,
       activeBeVms: w.activeBeVms,
-      guarantee: throughput(w.guaranteeBps, scale),
-      gDemand: throughput(demandBps, scale),
+      gVms,
+      guarantee: throughput(sum((v) => v.guarantee.emulatedBps), scale),
+      gDemand: throughput(sum((v) => v.gDemand.emulatedBps), scale),
       g: throughput(s.gBps, scale),
       be: throughput(s.beBps, scale),
       total: throughput(s.totalBps, scale),
       baselineTotal: throughput(base, scale),
       delivered: throughput(s.deliveredBps, scale),
       baselineDelivered: throughput(baseline.deliveredBps, scale),
-      attainment: attainment(s.gBps, w.guaranteeBps, demandBps),
+      attainment: gVms.length === 0 ? null : Math.min(...gVms.map((v) => v.attainment)),
       utilization: utilization(s.deliveredBps, baseline.deliveredBps),
       utilizationVfSide: utilization(s.totalBps, base),
-      gCoV: s.gCoV,
+      gCoV: gVms.length === 0 ? null : Math.max(...gVms.map((v) => v.gCoV)),
       samples: s.samples,
       ...(reaction ? { reaction } : {}),
       ...(reclaim ? { reclaim } : {}),

@@ -5,7 +5,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { renderContentionSvg, renderTimeseriesSvg } from './figures.ts';
+import { renderAttainmentSvg, renderContentionSvg, renderTimeseriesSvg } from './figures.ts';
 import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 import type { ExperimentResult } from './result.ts';
 
@@ -37,10 +37,12 @@ export async function svgToPng(svg: string, zoom = 2): Promise<Buffer> {
 
 /** The figures of a scenario, by file stem: SVG text for each. */
 export function renderFigures(result: ExperimentResult): Record<string, string> {
-  if (result.scenario === 'contention') {
-    return { contention: renderContentionSvg(result), 'contention-timeseries': renderTimeseriesSvg(result) };
+  switch (result.scenario) {
+    case 'contention': return { contention: renderContentionSvg(result), 'contention-timeseries': renderTimeseriesSvg(result) };
+    case 'multi': return { multi: renderAttainmentSvg(result), 'multi-timeseries': renderTimeseriesSvg(result) };
+    case 'adaptability':
+    case 'churn': return { [result.scenario]: renderTimeseriesSvg(result) };
   }
-  return { adaptability: renderTimeseriesSvg(result) };
 }
 
 /** What writeFigures produced: file paths, and why PNGs are missing if they are. */

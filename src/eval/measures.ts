@@ -175,17 +175,21 @@ export function reclaimTime(beSeries: readonly number[], startIndex: number, bas
 
 /** The per-phase numbers a policy summary is built from. */
 export interface PhaseMeasures {
-  readonly attainment: number;
+  /** Worst Guarantee VM of the phase; null when none sends. */
+  readonly attainment: number | null;
   readonly utilization: number;
-  readonly gCoV: number;
+  readonly gCoV: number | null;
+  readonly gVms?: readonly { readonly vmIndex: number; readonly attainment: number }[];
   readonly reaction?: EventTime;
   readonly reclaim?: EventTime;
 }
 
 /** One policy's result over a whole scenario. */
 export interface PolicySummary {
-  /** Worst attainment over phases. */
+  /** Worst attainment of any Guarantee VM over phases. */
   readonly minAttainment: number;
+  /** Worst attainment of each Guarantee VM over the phases it sent in, by VM index. */
+  readonly minAttainmentByVm: { vmIndex: number; minAttainment: number }[];
   readonly meanUtilization: number;
   /** Worst reaction in ticks; null when none applied or one never reached the bar (see reactionMissed). */
   readonly maxReactionTicks: number | null;
@@ -195,7 +199,7 @@ export interface PolicySummary {
   readonly maxReclaimTicks: number | null;
   readonly maxReclaimS: number | null;
   readonly reclaimMissed: number;
-  /** Worst steady-state CoV of G over phases. */
+  /** Worst steady-state CoV of a Guarantee VM over phases. */
   readonly gCoV: number;
 }
 
@@ -209,13 +213,33 @@ function worst(events: readonly EventTime[]): { ticks: number | null; seconds: n
   };
 }
 
-/** Summarizes a policy's phases: worst attainment, mean utilization, worst times and CoV. */
+/**
+ * The slowest of several events at one trigger: one that never happened wins (with the
+ * shortest window it was watched for), else the one with the most ticks. Undefined for none.
+ */
+export function slowestEvent(events: readonly EventTime[]): EventTime | undefined {
+  const missed = events.filter((e) => !e.reached);
+  if (missed.length > 0) return missed.reduce((a, b) => (b.windowS < a.windowS ? b : a));
+  return events.reduce<EventTime | undefined>((a, b) => (a === undefined || (b.seconds as number) > (a.seconds as number) ? b : a), undefined);
+}
+
+function present<T>(v: T | null): v is T {
+  return v !== null;
+}
+
+/** Summarizes a policy's phases: worst attainment (overall and per Guarantee VM), mean utilization, worst times and CoV. */
 export function summarize(phases: readonly PhaseMeasures[]): PolicySummary {
   if (phases.length === 0) throw new MeasureError('cannot summarize a policy with no phases');
+  const attainments = phases.map((p) => p.attainment).filter(present);
+  if (attainments.length === 0) throw new MeasureError('cannot summarize attainment: no phase had a Guarantee VM sending');
+  const covs = phases.map((p) => p.gCoV).filter(present);
+  const byVm = new Map<number, number>();
+  for (const v of phases.flatMap((p) => p.gVms ?? [])) byVm.set(v.vmIndex, Math.min(byVm.get(v.vmIndex) ?? Infinity, v.attainment));
   const reaction = worst(phases.flatMap((p) => (p.reaction ? [p.reaction] : [])));
   const reclaim = worst(phases.flatMap((p) => (p.reclaim ? [p.reclaim] : [])));
   return {
-    minAttainment: Math.min(...phases.map((p) => p.attainment)),
+    minAttainment: Math.min(...attainments),
+    minAttainmentByVm: [...byVm].sort((a, b) => a[0] - b[0]).map(([vmIndex, minAttainment]) => ({ vmIndex, minAttainment })),
     meanUtilization: mean(phases.map((p) => p.utilization)),
     maxReactionTicks: reaction.ticks,
     maxReactionS: reaction.seconds,
@@ -223,6 +247,6 @@ export function summarize(phases: readonly PhaseMeasures[]): PolicySummary {
     maxReclaimTicks: reclaim.ticks,
     maxReclaimS: reclaim.seconds,
     reclaimMissed: reclaim.missed,
-    gCoV: Math.max(...phases.map((p) => p.gCoV)),
+    gCoV: covs.length === 0 ? 0 : Math.max(...covs),
   };
 }

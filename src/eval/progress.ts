@@ -8,11 +8,30 @@ function gbit(bps: number): string {
   return (bps / 1e9).toFixed(1).padStart(4);
 }
 
-/** One line: "[2/5 static] guarantee 15 Gbit/s 4.2s | G 15.1 | BE1 21.3 | total 36.4 Gbit/s (paper units)". */
+/** Up to this many VMs the line shows each; beyond, the Best-Effort VMs as one sum. */
+const EACH_VM_UP_TO = 9;
+/** A Best-Effort VM counts as sending from this rate (paper units): above a floor cap's trickle. */
+const SENDING_PAPER_BPS = 0.1e9;
+
+/**
+ * One line: "[2/5 static] guarantee 15 Gbit/s 4.2s | G 15.1 | BE1 21.3 | total 36.4 Gbit/s (paper units)";
+ * with many VMs: "... | G1 5.1 | G2 10.2 | BE (6 sending) 20.3 | total ...".
+ */
 export function renderProgressLine(e: ProgressEvent): string {
   const rates = e.ratesBps.map((r) => r * e.scale);
   const total = rates.reduce((a, b) => a + b, 0);
-  const vms = rates.map((r, i) => `${i === 0 ? 'G' : `BE${i}`} ${gbit(r)}`).join(' | ');
+  const label = (i: number): string => e.vms[i]?.label ?? `vm${i}`;
+  let parts: string[];
+  if (rates.length <= EACH_VM_UP_TO) {
+    parts = rates.map((r, i) => `${label(i)} ${gbit(r)}`);
+  } else {
+    const be = rates.filter((_, i) => e.vms[i]?.role !== 'guarantee');
+    parts = [
+      ...rates.flatMap((r, i) => (e.vms[i]?.role === 'guarantee' ? [`${label(i)} ${gbit(r)}`] : [])),
+      `BE (${be.filter((r) => r >= SENDING_PAPER_BPS).length} sending) ${gbit(be.reduce((a, b) => a + b, 0))}`,
+    ];
+  }
+  const vms = parts.join(' | ');
   return `[${e.policyIndex + 1}/${e.policyCount} ${e.policy}] ${e.step} ${e.stepElapsedS.toFixed(1)}s | ${vms} | total ${gbit(total)} Gbit/s (paper units)`;
 }
 

@@ -6,10 +6,10 @@
 import { z } from 'zod';
 
 /** Version tag written into every result file, bumped when the layout changes. */
-export const RESULT_SCHEMA = 'daqs.experiment/1';
+export const RESULT_SCHEMA = 'daqs.experiment/2';
 
-/** The scenarios of evaluation.md. */
-export const SCENARIOS = ['contention', 'adaptability'] as const;
+/** The scenarios of evaluation.md: the paper's two, then several guarantees, then many VMs coming and going. */
+export const SCENARIOS = ['contention', 'adaptability', 'multi', 'churn'] as const;
 /** A scenario name. */
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -32,6 +32,24 @@ const EventTimeSchema = z.object({
   ticks: z.number().int().nonnegative().nullable(),
   windowS: z.number().nonnegative(),
 });
+type EventTime = z.infer<typeof EventTimeSchema>;
+
+/** One Guarantee VM sending through a phase, judged against its own guarantee and demand. */
+export const GuaranteeVmResultSchema = z.object({
+  /** Testbed VM index (series.vms gives its label). */
+  vmIndex: z.number().int().nonnegative(),
+  guarantee: ThroughputSchema,
+  /** What this VM sent alone, same run (D_G). */
+  gDemand: ThroughputSchema,
+  g: ThroughputSchema,
+  /** g / min(guarantee, gDemand). */
+  attainment: z.number().nonnegative(),
+  gCoV: z.number().nonnegative(),
+  /** From a change at the phase start (a Best-Effort VM or this VM starting) until it holds its bar. */
+  reaction: EventTimeSchema.optional(),
+});
+/** One Guarantee VM in one phase. */
+export type GuaranteeVmResult = z.infer<typeof GuaranteeVmResultSchema>;
 
 /** One phase of one policy: what was asked, what was measured, how it is judged. */
 export const PhaseResultSchema = z.object({
@@ -39,8 +57,12 @@ export const PhaseResultSchema = z.object({
   label: z.string().min(1),
   /** Best-Effort VMs sending during this phase. */
   activeBeVms: z.number().int().nonnegative(),
+  /** Each Guarantee VM sending during this phase (none: a churn phase with every Guarantee VM off). */
+  gVms: z.array(GuaranteeVmResultSchema),
+  /** Sum of gVms' guarantees and of their demands alone. */
   guarantee: ThroughputSchema,
   gDemand: ThroughputSchema,
+  /** Every Guarantee VM together (VF counters). */
   g: ThroughputSchema,
   be: ThroughputSchema,
   total: ThroughputSchema,
@@ -48,15 +70,19 @@ export const PhaseResultSchema = z.object({
   /** What the port delivered (uplink counter): G + BE minus what the port's queue dropped. */
   delivered: ThroughputSchema,
   baselineDelivered: ThroughputSchema,
-  attainment: z.number().nonnegative(),
+  /** The worst of gVms' attainments; null when no Guarantee VM sends. */
+  attainment: z.number().nonnegative().nullable(),
   /** delivered / baseline delivered: the port's real output against no control. */
   utilization: z.number().nonnegative(),
   /** total / baseline total, both from the VF counters (counts bytes the port then dropped). */
   utilizationVfSide: z.number().nonnegative(),
-  gCoV: z.number().nonnegative(),
+  /** The worst of gVms' CoVs; null when no Guarantee VM sends. */
+  gCoV: z.number().nonnegative().nullable(),
   /** Steady-state samples behind the means. */
   samples: z.number().int().positive(),
+  /** The slowest of gVms' reactions (one that never held wins). */
   reaction: EventTimeSchema.optional(),
+  /** A Guarantee VM stopped (after the phase, or at its start in churn): until Best-Effort VMs used what it left. */
   reclaim: EventTimeSchema.optional(),
 });
 /** One phase of one policy. */
@@ -64,7 +90,10 @@ export type PhaseResult = z.infer<typeof PhaseResultSchema>;
 
 /** Worst/mean measures of one policy over all phases (see measures.summarize). */
 export const SummarySchema = z.object({
+  /** Worst attainment of any Guarantee VM in any phase. */
   minAttainment: z.number().nonnegative(),
+  /** Worst attainment per Guarantee VM over the phases it sent in. */
+  minAttainmentByVm: z.array(z.object({ vmIndex: z.number().int().nonnegative(), minAttainment: z.number().nonnegative() })),
   meanUtilization: z.number().nonnegative(),
   maxReactionTicks: z.number().int().nonnegative().nullable(),
   maxReactionS: z.number().nonnegative().nullable(),
@@ -150,28 +179,41 @@ function close(a: number, b: number, tol = REL_TOL): boolean {
 }
 
 function checkPhase(where: string, p: PhaseResult, scale: number, problems: string[]): void {
-  for (const key of ['guarantee', 'gDemand', 'g', 'be', 'total', 'baselineTotal', 'delivered', 'baselineDelivered'] as const) {
-    const t = p[key];
-    if (!close(t.paperBps, t.emulatedBps * scale)) {
-      problems.push(`${where}: ${key}.paperBps ${t.paperBps} is not emulatedBps ${t.emulatedBps} × scale ${scale}`);
-    }
-  }
+  const units = (at: string, t: Throughput, key: string): void => {
+    if (!close(t.paperBps, t.emulatedBps * scale)) problems.push(`${at}: ${key}.paperBps ${t.paperBps} is not emulatedBps ${t.emulatedBps} × scale ${scale}`);
+  };
+  for (const key of ['guarantee', 'gDemand', 'g', 'be', 'total', 'baselineTotal', 'delivered', 'baselineDelivered'] as const) units(where, p[key], key);
   // Tolerances are loose enough for JSON round-trips, tight enough to catch a wrong formula.
   if (!close(p.total.emulatedBps, p.g.emulatedBps + p.be.emulatedBps, 1e-6)) {
     problems.push(`${where}: total ${p.total.emulatedBps} is not G ${p.g.emulatedBps} + BE ${p.be.emulatedBps}`);
   }
-  const target = Math.min(p.guarantee.emulatedBps, p.gDemand.emulatedBps);
-  if (target > 0 && !close(p.attainment, p.g.emulatedBps / target, 1e-6)) {
-    problems.push(`${where}: attainment ${p.attainment} is not G / min(guarantee, G demand) = ${p.g.emulatedBps / target}`);
+  for (const v of p.gVms) {
+    const at = `${where} G VM ${v.vmIndex}`;
+    for (const key of ['guarantee', 'gDemand', 'g'] as const) units(at, v[key], key);
+    const target = Math.min(v.guarantee.emulatedBps, v.gDemand.emulatedBps);
+    if (target > 0 && !close(v.attainment, v.g.emulatedBps / target, 1e-6)) {
+      problems.push(`${at}: attainment ${v.attainment} is not G / min(guarantee, G demand) = ${v.g.emulatedBps / target}`);
+    }
   }
+  if (new Set(p.gVms.map((v) => v.vmIndex)).size !== p.gVms.length) problems.push(`${where}: a Guarantee VM is listed twice`);
+  const worst = p.gVms.length === 0 ? null : Math.min(...p.gVms.map((v) => v.attainment));
+  if (worst === null ? p.attainment !== null : p.attainment === null || !close(p.attainment, worst, 1e-9)) {
+    problems.push(`${where}: attainment ${p.attainment} is not the worst of its Guarantee VMs (${worst})`);
+  }
+  const sum = (key: 'guarantee' | 'gDemand' | 'g'): number => p.gVms.reduce((a, v) => a + v[key].emulatedBps, 0);
+  for (const key of ['guarantee', 'gDemand'] as const) {
+    if (!close(p[key].emulatedBps, sum(key), 1e-6)) problems.push(`${where}: ${key} ${p[key].emulatedBps} is not the sum over its Guarantee VMs (${sum(key)})`);
+  }
+  // Guarantee VMs that do not send in this phase still count in G (what a stopping one sent), never the other way.
+  if (sum('g') > p.g.emulatedBps * (1 + 1e-6) + 1) problems.push(`${where}: its Guarantee VMs sent ${sum('g')} together, more than G ${p.g.emulatedBps}`);
   if (p.baselineDelivered.emulatedBps > 0 && !close(p.utilization, p.delivered.emulatedBps / p.baselineDelivered.emulatedBps, 1e-6)) {
     problems.push(`${where}: utilization ${p.utilization} is not delivered / baseline delivered`);
   }
   if (p.baselineTotal.emulatedBps > 0 && !close(p.utilizationVfSide, p.total.emulatedBps / p.baselineTotal.emulatedBps, 1e-6)) {
     problems.push(`${where}: utilizationVfSide ${p.utilizationVfSide} is not total / baseline total`);
   }
-  for (const key of ['reaction', 'reclaim'] as const) {
-    const e = p[key];
+  const events: [string, EventTime | undefined][] = [['reaction', p.reaction], ['reclaim', p.reclaim], ...p.gVms.map((v) => [`G VM ${v.vmIndex} reaction`, v.reaction] as [string, EventTime | undefined])];
+  for (const [key, e] of events) {
     if (e && e.reached !== (e.ticks !== null && e.seconds !== null)) {
       problems.push(`${where}: ${key} says reached=${e.reached} but ticks=${e.ticks}, seconds=${e.seconds}`);
     }

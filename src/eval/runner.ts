@@ -6,13 +6,14 @@
 import { hostname, cpus, release, totalmem } from 'node:os';
 import { testbedUp as realTestbedUp, type Testbed, type TestbedOptions } from '../testbed/index.ts';
 import { type Logger, silentLogger } from '../util/log.ts';
-import { analyzeRecording, judgePhases, seriesOf, type PhaseStats, type PolicyRecording } from './analyze.ts';
-import { summarize } from './measures.ts';
+import { analyzeRecording, demandsOf, judgePhases, seriesOf, type PhaseStats, type PolicyRecording } from './analyze.ts';
+import { MeasureError, summarize } from './measures.ts';
+import { planPhases, planSessions, SETTLE_MS, vmSpecsOf, type VmSpec } from './plan.ts';
 import { policyByName, type ControlledPolicy, type PolicyName } from './policies.ts';
 import { RESULT_SCHEMA, type ExperimentResult, type PolicyResult, type PolicySeries } from './result.ts';
 import { testbedCounterSource, type NowMs } from './sampler.ts';
-import { Recorder, recordDemand, resetHost, runAdaptability, runContention, SETTLE_MS, type Ctx, type ProgressEvent } from './steps.ts';
-import { PAPER_CAPACITY_BPS, planPhases, scaleOf, validateOptions, vmCountOf, type ExperimentOptions } from './scenarios.ts';
+import { Recorder, recordDemand, resetHost, runPlan, type Ctx, type ProgressEvent } from './steps.ts';
+import { PAPER_CAPACITY_BPS, scaleOf, validateOptions, type ExperimentOptions } from './scenarios.ts';
 
 export type { ProgressEvent } from './steps.ts';
 
@@ -33,7 +34,7 @@ export interface RunnerDeps {
   readonly signal?: AbortSignal;
   readonly log?: Logger;
   readonly now?: NowMs;
-  /** Pause between policy runs and contention phases; default SETTLE_MS. */
+  /** Pause after each policy session (contention: each guarantee); default SETTLE_MS. */
   readonly settleMs?: number;
 }
 
@@ -48,12 +49,14 @@ function machineInfo(): ExperimentResult['machine'] {
   return { hostname: hostname(), kernel: release(), cpus: Math.max(1, c.length), cpuModel: c[0]?.model ?? 'unknown', node: process.version, memBytes: totalmem() };
 }
 
-function parametersOf(o: ExperimentOptions, scale: number): Record<string, unknown> {
+function parametersOf(o: ExperimentOptions, scale: number, vms: readonly VmSpec[]): Record<string, unknown> {
   return {
     ...o,
     paperCapacityBps: PAPER_CAPACITY_BPS,
     guaranteesBps: o.guaranteesPaperBps.map((g) => g / scale),
     gDemandCapBps: o.gDemandCapPaperBps === null ? null : o.gDemandCapPaperBps / scale,
+    // Every VM as it sent: role, iperf2 threads, demand cap (paper units).
+    vms,
   };
 }
 
@@ -72,8 +75,9 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
   const startedAt = new Date().toISOString();
   const up = deps.testbedUp ?? ((opts: TestbedOptions) => realTestbedUp(opts, { log }));
   const policyFor = deps.policyFor ?? policyByName;
-  const tb = await up({ name: o.testbedName, vms: vmCountOf(o), capacityBps: o.capacityBps, ...(o.realGuarantee ? { real: 1 } : {}) });
-  const c: Ctx = { o: { ...o, policies: order }, tb, counters: testbedCounterSource(tb), scale, now, signal: deps.signal, onProgress: deps.onProgress, settleMs: deps.settleMs ?? SETTLE_MS };
+  const vms = vmSpecsOf(o);
+  const tb = await up({ name: o.testbedName, vms: vms.length, capacityBps: o.capacityBps, ...(o.realGuarantee ? { real: 1 } : {}) });
+  const c: Ctx = { o: { ...o, policies: order }, tb, vms, sessions: planSessions(o), counters: testbedCounterSource(tb), scale, now, signal: deps.signal, onProgress: deps.onProgress, settleMs: deps.settleMs ?? SETTLE_MS };
   const recordings = new Map<PolicyName, PolicyRecording>();
   const errors = new Map<PolicyName, { code: string; message: string }>();
   let demandRec: PolicyRecording;
@@ -83,9 +87,7 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
     for (const [i, name] of order.entries()) {
       const rec = new Recorder(c, name, i, order.length);
       try {
-        const policy = policyFor(name);
-        if (o.scenario === 'contention') await runContention(c, policy, rec);
-        else await runAdaptability(c, policy, rec);
+        await runPlan(c, policyFor(name), rec);
         recordings.set(name, await rec.finish());
       } catch (e) {
         if (deps.signal?.aborted) throw new ExperimentAbortedError();
@@ -111,11 +113,16 @@ export async function runExperiment(o: ExperimentOptions, deps: RunnerDeps = {})
 }
 
 function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: readonly PolicyName[], recordings: Map<PolicyName, PolicyRecording>, errors: Map<PolicyName, { code: string; message: string }>): ExperimentResult {
-  const { o, scale } = c;
-  const vmCount = vmCountOf(o);
+  const { o, scale, vms } = c;
+  const vmCount = vms.length;
   const timing = { periodMs: o.periodMs, tickMs: o.tickMs };
-  const actx = { guaranteeVms: [0], vmCount, warmupMs: o.warmupSeconds * 1000, timing };
-  const demandBps = (analyzeRecording(demandRec, actx)[0] as { gBps: number }).gBps;
+  const actx = { guaranteeVms: vms.filter((v) => v.role === 'guarantee').map((v) => v.index), vmCount, warmupMs: o.warmupSeconds * 1000, timing };
+  const demands = demandsOf(analyzeRecording(demandRec, actx));
+  const demandOf = (vmIndex: number): number => {
+    const d = demands.get(vmIndex);
+    if (d === undefined) throw new MeasureError(`no demand measured for VM ${vmIndex}`);
+    return d;
+  };
   const baselineRec = recordings.get('baseline');
   const baselineStats = baselineRec ? analyzeRecording(baselineRec, actx) : null;
   const baselineOf = (phaseIndex: number): PhaseStats => {
@@ -130,7 +137,7 @@ function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: 
     if (!rec) return { name, phases: [], summary: null, error: err ?? { code: 'E_NOT_RUN', message: 'policy did not run' } };
     series[name] = seriesOf(rec, vmCount);
     try {
-      const phases = judgePhases(analyzeRecording(rec, actx), demandBps, baselineOf, scale, timing);
+      const phases = judgePhases(analyzeRecording(rec, actx), demandOf, baselineOf, scale, timing);
       return { name, phases, summary: summarize(phases), error: err };
     } catch (e) {
       return { name, phases: [], summary: null, error: errorOf(e) };
@@ -141,7 +148,7 @@ function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: 
     scenario: o.scenario,
     startedAt,
     finishedAt: new Date().toISOString(),
-    parameters: parametersOf(o, scale),
+    parameters: parametersOf(o, scale, vms),
     scale: { factor: scale, paperCapacityBps: PAPER_CAPACITY_BPS, emulatedCapacityBps: o.capacityBps },
     machine: machineInfo(),
     phases: planPhases(o).map((p) => ({ index: p.index, label: p.label })),
@@ -149,7 +156,7 @@ function assemble(c: Ctx, startedAt: string, demandRec: PolicyRecording, order: 
     series: {
       periodMs: o.periodMs,
       tickMs: o.tickMs,
-      vms: Array.from({ length: vmCount }, (_, i) => ({ index: i, role: i === 0 ? 'guarantee' as const : 'best-effort' as const, label: i === 0 ? 'G' : `BE${i}` })),
+      vms: vms.map((v) => ({ index: v.index, role: v.role, label: v.label })),
       policies: series,
     },
   };

@@ -1,12 +1,17 @@
 /**
- * The two scenarios of evaluation.md as data: their parameters with the paper's defaults,
- * validation, and the phase plan each policy runs. Pure; the runner executes the plan.
+ * The scenarios of evaluation.md as options: their parameters with the defaults of the paper
+ * (contention, adaptability) and of the scenarios beyond it (multi, churn), and validation.
+ * Pure; plan.ts turns options into what each policy runs.
  */
+import { MAX_VMS } from '../testbed/index.ts';
 import type { ScenarioName } from './result.ts';
 import { POLICY_NAMES, type PolicyName } from './policies.ts';
 
 /** The paper's port speed; every scenario rate is given in these units and divided by the scale. */
 export const PAPER_CAPACITY_BPS = 40e9;
+
+/** Most Best-Effort VMs a scenario whose Best-Effort VMs may all send at once can have (this machine has 2 cores). */
+export const MAX_CONCURRENT_BE_VMS = 15;
 
 /** Everything that defines an experiment run. Rates marked "paper" are in paper units. */
 export interface ExperimentOptions {
@@ -14,19 +19,31 @@ export interface ExperimentOptions {
   readonly policies: readonly PolicyName[];
   /** Emulated port speed C; scale = PAPER_CAPACITY_BPS / C. */
   readonly capacityBps: number;
-  /** Contention: one phase per guarantee. Adaptability: the first one is the guarantee. */
+  /**
+   * Contention: one phase per guarantee (one Guarantee VM). Adaptability: the first one is the
+   * guarantee. Multi and churn: one Guarantee VM per guarantee (VMs 0..n-1).
+   */
   readonly guaranteesPaperBps: readonly number[];
-  /** iperf2 -b per Guarantee VM thread (the paper's 18.5 Gbit/s single-thread ceiling); null = uncapped. */
+  /** iperf2 -b of each Guarantee VM, split over its threads (the paper's 18.5 Gbit/s single-thread ceiling); null = uncapped. */
   readonly gDemandCapPaperBps: number | null;
-  readonly gThreads: number;
-  readonly beThreads: number;
+  /** iperf2 threads of Guarantee VM k: gThreads[k mod length]. */
+  readonly gThreads: readonly number[];
+  /** iperf2 threads of Best-Effort VM k (k counts from 0 over the Best-Effort VMs): beThreads[k mod length]. */
+  readonly beThreads: readonly number[];
   readonly beVms: number;
+  /** Length of each phase (churn: the longest time between two changes; each gap is drawn from [half, all] of it). Also how long each Guarantee VM sends alone for D_G. */
   readonly phaseSeconds: number;
   readonly warmupSeconds: number;
   /** Contention: G sends alone this long before the BE VM starts (the reaction trigger). */
   readonly leadSeconds: number;
-  /** After the last phase (contention: after each), G stops and BE reclaim is watched this long; 0 = skip. */
+  /** After the last phase (contention: after each), the Guarantee VMs stop and BE reclaim is watched this long; 0 = skip. Churn judges reclaim at each change instead. */
   readonly reclaimSeconds: number;
+  /** Churn: how many changes (Best-Effort VMs starting or stopping, a Guarantee VM going on or off). */
+  readonly changes: number;
+  /** Churn: most VMs sending at once, Guarantee VMs included (what this 2-core machine carries). */
+  readonly maxSenders: number;
+  /** Churn: seed of the schedule; the same seed gives the same changes at the same times. */
+  readonly seed: number;
   readonly periodMs: number;
   readonly tickMs: number;
   readonly testbedName: string;
@@ -50,23 +67,41 @@ export function defaultOptions(scenario: ScenarioName): ExperimentOptions {
     policies: [...POLICY_NAMES],
     capacityBps: 2e9,
     gDemandCapPaperBps: 18.5e9,
-    gThreads: 1,
+    gThreads: [1],
     phaseSeconds: 10,
     warmupSeconds: 2,
     leadSeconds: 1,
     reclaimSeconds: 3,
+    changes: 20,
+    maxSenders: 10,
+    seed: 1,
     periodMs: 200,
     tickMs: 200,
     testbedName: `ex${process.pid.toString(36)}`.slice(0, 8),
   };
-  return scenario === 'contention'
-    ? { ...common, guaranteesPaperBps: [10e9, 15e9, 20e9, 25e9, 30e9], beThreads: 5, beVms: 1 }
-    : { ...common, guaranteesPaperBps: [10e9], beThreads: 2, beVms: 7 };
+  switch (scenario) {
+    case 'contention': return { ...common, guaranteesPaperBps: [10e9, 15e9, 20e9, 25e9, 30e9], beThreads: [5], beVms: 1 };
+    case 'adaptability': return { ...common, guaranteesPaperBps: [10e9], beThreads: [2], beVms: 7 };
+    // Three guarantees and thread counts; one Best-Effort VM more per phase, each with more threads.
+    case 'multi': return { ...common, guaranteesPaperBps: [5e9, 10e9, 15e9], gThreads: [1, 2, 3], beThreads: [1, 4, 8], beVms: 3 };
+    // 64 VMs, at most 10 sending at once; a change every 3-6 s.
+    case 'churn': return { ...common, guaranteesPaperBps: [5e9, 10e9, 15e9], gThreads: [1, 2, 3], beThreads: [1, 2, 4], beVms: 61, phaseSeconds: 6, warmupSeconds: 1 };
+  }
 }
 
 /** The scale factor: paper rate = emulated rate × scale. */
 export function scaleOf(opts: Pick<ExperimentOptions, 'capacityBps'>): number {
   return PAPER_CAPACITY_BPS / opts.capacityBps;
+}
+
+/** Guarantee VMs of a scenario: contention and adaptability have one, multi and churn one per guarantee. */
+export function guaranteeVmCount(o: Pick<ExperimentOptions, 'scenario' | 'guaranteesPaperBps'>): number {
+  return o.scenario === 'multi' || o.scenario === 'churn' ? o.guaranteesPaperBps.length : 1;
+}
+
+/** The shortest phase: churn draws its gaps from [phaseSeconds / 2, phaseSeconds]. */
+export function shortestPhaseSeconds(o: Pick<ExperimentOptions, 'scenario' | 'phaseSeconds'>): number {
+  return o.scenario === 'churn' ? o.phaseSeconds / 2 : o.phaseSeconds;
 }
 
 /** Checks options before a testbed is built; throws ExperimentOptionError naming the option. */
@@ -85,60 +120,32 @@ export function validateOptions(o: ExperimentOptions): void {
   for (const g of o.guaranteesPaperBps) {
     if (!(g > 0) || g >= PAPER_CAPACITY_BPS) throw new ExperimentOptionError('guarantees', `each guarantee must be above 0 and below the paper port (40gbit), got ${g} bit/s`);
   }
+  const nG = guaranteeVmCount(o);
+  const together = o.guaranteesPaperBps.slice(0, nG).reduce((a, b) => a + b, 0);
+  if (nG > 1 && together >= PAPER_CAPACITY_BPS) {
+    throw new ExperimentOptionError('guarantees', `the Guarantee VMs' guarantees add up to ${together / 1e9} Gbit/s, the whole paper port (40gbit) or more: nothing is left to share`);
+  }
   if (o.gDemandCapPaperBps !== null) positive('g-demand', o.gDemandCapPaperBps);
-  count('g-threads', o.gThreads, 1, 64);
-  count('be-threads', o.beThreads, 1, 64);
-  count('be-vms', o.beVms, 1, 15);
+  for (const [name, list] of [['g-threads', o.gThreads], ['be-threads', o.beThreads]] as const) {
+    if (list.length === 0) throw new ExperimentOptionError(name, 'give at least one thread count');
+    for (const t of list) count(name, t, 1, 64);
+  }
+  const maxBe = o.scenario === 'churn' ? MAX_VMS - nG : MAX_CONCURRENT_BE_VMS;
+  count('be-vms', o.beVms, 1, maxBe);
   positive('phase-seconds', o.phaseSeconds);
-  if (o.warmupSeconds < 0 || o.warmupSeconds >= o.phaseSeconds) {
-    throw new ExperimentOptionError('warmup-seconds', `must be at least 0 and shorter than the phase (${o.phaseSeconds} s), got ${o.warmupSeconds}`);
+  const shortestS = shortestPhaseSeconds(o);
+  if (o.warmupSeconds < 0 || o.warmupSeconds >= shortestS) {
+    throw new ExperimentOptionError('warmup-seconds', `must be at least 0 and shorter than the shortest phase (${shortestS} s), got ${o.warmupSeconds}`);
   }
   if (o.leadSeconds < 0) throw new ExperimentOptionError('lead-seconds', `must be at least 0, got ${o.leadSeconds}`);
   if (o.reclaimSeconds < 0) throw new ExperimentOptionError('reclaim-seconds', `must be at least 0, got ${o.reclaimSeconds}`);
   count('period-ms', o.periodMs, 20, 5000);
-  if (o.phaseSeconds * 1000 < 2 * o.periodMs + o.warmupSeconds * 1000) {
-    throw new ExperimentOptionError('phase-seconds', `a ${o.phaseSeconds} s phase leaves fewer than 2 samples after a ${o.warmupSeconds} s warm-up at ${o.periodMs} ms`);
+  if (shortestS * 1000 < 2 * o.periodMs + o.warmupSeconds * 1000) {
+    throw new ExperimentOptionError('phase-seconds', `a ${shortestS} s phase leaves fewer than 2 samples after a ${o.warmupSeconds} s warm-up at ${o.periodMs} ms`);
   }
-}
-
-/** One measured phase of the plan. */
-export interface PlannedPhase {
-  readonly index: number;
-  readonly label: string;
-  readonly guaranteePaperBps: number;
-  /** Best-Effort VMs sending in this phase (adaptability: the first n of them). */
-  readonly activeBeVms: number;
-}
-
-function gbitLabel(bps: number): string {
-  return `${Number((bps / 1e9).toPrecision(4))} Gbit/s`;
-}
-
-/**
- * The phases every policy runs. Contention: one per guarantee, the BE VM(s) sending.
- * Adaptability: beVms + 1 phases, phase n with n Best-Effort VMs sending.
- */
-export function planPhases(o: ExperimentOptions): PlannedPhase[] {
-  if (o.scenario === 'contention') {
-    return o.guaranteesPaperBps.map((g, index) => ({ index, label: gbitLabel(g), guaranteePaperBps: g, activeBeVms: o.beVms }));
+  if (o.scenario === 'churn') {
+    count('changes', o.changes, 1, 1000);
+    count('max-senders', o.maxSenders, nG + 1, 64);
+    count('seed', o.seed, 0, 2 ** 32 - 1);
   }
-  const g = o.guaranteesPaperBps[0] as number;
-  return Array.from({ length: o.beVms + 1 }, (_, n) => ({ index: n, label: `${n} BE sending`, guaranteePaperBps: g, activeBeVms: n }));
-}
-
-/** Testbed VMs: VM 0 is the Guarantee VM, VMs 1..beVms are Best-Effort. */
-export function vmCountOf(o: ExperimentOptions): number {
-  return 1 + o.beVms;
-}
-
-/** Roughly how long a run takes, in seconds, for the user and for test timeouts. */
-export function estimateSeconds(o: ExperimentOptions): number {
-  const phases = planPhases(o).length;
-  const settleS = 1;
-  const perPolicy = o.scenario === 'contention'
-    ? phases * (o.leadSeconds + o.phaseSeconds + o.reclaimSeconds + settleS)
-    : phases * o.phaseSeconds + o.reclaimSeconds + settleS;
-  const calibration = o.warmupSeconds + o.phaseSeconds + settleS;
-  const baselineExtra = o.policies.includes('baseline') ? 0 : 1;
-  return Math.round(calibration + (o.policies.length + baselineExtra) * perPolicy + 15);
 }

@@ -1,37 +1,40 @@
 /**
- * The steps of a scenario on a live emulated host: measure G's demand alone, and run one
- * policy through contention's or adaptability's phases while a sampler records the counters.
- * The runner (runner.ts) calls these one policy after the other and judges the recordings.
+ * The steps of a scenario on a live emulated host: measure each Guarantee VM's demand alone,
+ * and run one policy through the plan's sessions (plan.ts) while a sampler records the
+ * counters. The runner (runner.ts) calls these one policy after the other and judges the
+ * recordings.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Testbed, TrafficOptions } from '../testbed/index.ts';
+import type { Testbed, TrafficHandle, TrafficOptions } from '../testbed/index.ts';
 import { bytesDeltaRateBps } from '../units/counter-rate.ts';
-import type { PhaseWindow, PolicyRecording, RawSample, TailWindow } from './analyze.ts';
-import type { ControlledPolicy, ExperimentSla } from './policies.ts';
+import type { PhaseWindow, PolicyRecording, RawSample } from './analyze.ts';
+import type { PlannedPhase, PlannedSession, VmSpec } from './plan.ts';
+import type { ControlledPolicy } from './policies.ts';
 import { startSampler, type CounterSource, type NowMs } from './sampler.ts';
-import { planPhases, type ExperimentOptions, type PlannedPhase } from './scenarios.ts';
+import type { ExperimentOptions } from './scenarios.ts';
 
 /** What the progress display shows after every sample. */
 export interface ProgressEvent {
   readonly policy: string;
-  /** "D_G alone", "phase 10 Gbit/s", "reclaim", ... */
+  /** "D_G: G alone", "guarantee 10 Gbit/s", "#4 +BE7 BE30", ... */
   readonly step: string;
   readonly stepElapsedS: number;
-  /** Latest per-VM rates, emulated bits/s (VM 0 is the Guarantee VM). */
+  /** Latest per-VM rates, emulated bits/s (index = VM index). */
   readonly ratesBps: readonly number[];
+  /** Per VM: its label ("G", "G2", "BE3") and role. */
+  readonly vms: readonly Pick<VmSpec, 'label' | 'role'>[];
   readonly scale: number;
   /** Policies done / to run, for an overall position. */
   readonly policyIndex: number;
   readonly policyCount: number;
 }
 
-/** Pause between policy runs and contention phases so queues drain and rates fall to zero. */
-export const SETTLE_MS = 1000;
-
 /** What the steps need: the options, the live host, where samples come from, and hooks. */
 export interface Ctx {
   readonly o: ExperimentOptions;
   readonly tb: Testbed;
+  readonly vms: readonly VmSpec[];
+  readonly sessions: readonly PlannedSession[];
   /** Where samples come from: the fast /proc path, or the testbed's own reader. */
   readonly counters: CounterSource;
   readonly scale: number;
@@ -41,14 +44,10 @@ export interface Ctx {
   readonly settleMs: number;
 }
 
-function gTraffic(c: Ctx): TrafficOptions {
-  const cap = c.o.gDemandCapPaperBps;
-  // iperf2 -b is per thread: the demand cap is split over the Guarantee VM's threads.
-  return cap === null ? { threads: c.o.gThreads } : { threads: c.o.gThreads, perThreadRateBps: cap / c.scale / c.o.gThreads };
-}
-
-function beTraffic(c: Ctx): TrafficOptions {
-  return { threads: c.o.beThreads };
+/** iperf2 settings of a VM: its threads, and its demand cap split over them (-b is per thread). */
+export function trafficOf(vm: VmSpec, scale: number): TrafficOptions {
+  const cap = vm.demandCapPaperBps;
+  return cap === null ? { threads: vm.threads } : { threads: vm.threads, perThreadRateBps: cap / scale / vm.threads };
 }
 
 /** Puts the host back to "no policy": no traffic, no VF limits, the plain port. */
@@ -58,10 +57,10 @@ export async function resetHost(tb: Testbed): Promise<void> {
   for (const vm of tb.vms) await tb.setVfLimit(vm.index, null);
 }
 
-/** Samples one policy's run and notes when each phase and reclaim tail began and ended. */
+/** Samples one policy's run and notes when each phase and reclaim window began and ended. */
 export class Recorder {
   readonly phases: PhaseWindow[] = [];
-  readonly tails: TailWindow[] = [];
+  readonly tails: PolicyRecording['tails'][number][] = [];
   step = 'starting';
   private stepStartMs: number;
   private readonly sampler;
@@ -73,7 +72,7 @@ export class Recorder {
       if (!prev || !c.onProgress) return;
       const dtMs = s.atMs - prev.atMs;
       const ratesBps = s.counters.map((b, i) => bytesDeltaRateBps(prev.counters[i] ?? b, b, dtMs) ?? 0);
-      c.onProgress({ policy: this.policy, step: this.step, stepElapsedS: (c.now() - this.stepStartMs) / 1000, ratesBps, scale: c.scale, policyIndex, policyCount });
+      c.onProgress({ policy: this.policy, step: this.step, stepElapsedS: (c.now() - this.stepStartMs) / 1000, ratesBps, vms: c.vms, scale: c.scale, policyIndex, policyCount });
     }, c.now);
   }
 
@@ -92,24 +91,35 @@ export class Recorder {
   }
 }
 
-function slasFor(c: Ctx, p: PlannedPhase): ExperimentSla[] {
-  return [{ vmIndex: 0, guaranteeBps: p.guaranteePaperBps / c.scale }];
-}
-
 async function wait(c: Ctx, ms: number): Promise<void> {
+  if (ms <= 0) return;
   await sleep(ms, undefined, c.signal ? { signal: c.signal } : {});
 }
 
-/** Measures what the Guarantee VM sends alone with no policy (D_G). */
+function windowOf(p: PlannedPhase, startMs: number, endMs: number, scale: number): PhaseWindow {
+  return {
+    index: p.index,
+    label: p.label,
+    startMs,
+    endMs,
+    gVms: p.gVms.map((s) => ({ vmIndex: s.vmIndex, guaranteeBps: s.guaranteePaperBps / scale })),
+    activeBeVms: p.beVms.length,
+    reactionVms: p.reactionVms,
+  };
+}
+
+/** Measures what each Guarantee VM sends alone with no policy (D_G): one calibration phase per Guarantee VM. */
 export async function recordDemand(c: Ctx): Promise<PolicyRecording> {
   const rec = new Recorder(c, 'calibration', 0, c.o.policies.length);
   try {
-    rec.setStep('D_G: Guarantee VM alone');
-    await c.tb.startTraffic(0, gTraffic(c));
-    const startMs = c.now();
-    await wait(c, c.o.phaseSeconds * 1000);
-    rec.phases.push({ index: 0, label: 'D_G', startMs, endMs: c.now(), guaranteeBps: 1, activeBeVms: 0, reaction: false });
-    await c.tb.stopAllTraffic();
+    for (const [index, vm] of c.vms.filter((v) => v.role === 'guarantee').entries()) {
+      rec.setStep(`D_G: ${vm.label} alone`);
+      const h = await c.tb.startTraffic(vm.index, trafficOf(vm, c.scale));
+      const startMs = c.now();
+      await wait(c, c.o.phaseSeconds * 1000);
+      rec.phases.push({ index, label: `D_G ${vm.label}`, startMs, endMs: c.now(), gVms: [{ vmIndex: vm.index, guaranteeBps: 0 }], activeBeVms: 0, reactionVms: [] });
+      await h.stop();
+    }
     return await rec.finish();
   } finally {
     await rec.abandon();
@@ -117,58 +127,28 @@ export async function recordDemand(c: Ctx): Promise<PolicyRecording> {
   }
 }
 
-/** Contention: per guarantee, start the policy, G alone, then the BE VM(s); then G stops (reclaim). */
-export async function runContention(c: Ctx, policy: ControlledPolicy, rec: Recorder): Promise<void> {
-  for (const p of planPhases(c.o)) {
-    rec.setStep(`${p.label}: starting policy`);
-    const running = await policy.start(c.tb, slasFor(c, p));
-    try {
-      rec.setStep(`${p.label}: G alone`);
-      const g = await c.tb.startTraffic(0, gTraffic(c));
-      await wait(c, c.o.leadSeconds * 1000);
-      for (let vm = 1; vm <= p.activeBeVms; vm++) await c.tb.startTraffic(vm, beTraffic(c));
-      const startMs = c.now();
-      rec.setStep(`guarantee ${p.label}`);
-      // A phase lasts phase-seconds; its first warmup-seconds are dropped by the analysis.
-      await wait(c, c.o.phaseSeconds * 1000);
-      rec.phases.push({ index: p.index, label: p.label, startMs, endMs: c.now(), guaranteeBps: p.guaranteePaperBps / c.scale, activeBeVms: p.activeBeVms, reaction: true });
-      if (c.o.reclaimSeconds > 0) {
-        await g.stop();
-        const tailStart = c.now();
-        rec.setStep(`${p.label}: G stopped, reclaim`);
-        await wait(c, c.o.reclaimSeconds * 1000);
-        rec.tails.push({ phaseIndex: p.index, startMs: tailStart, endMs: c.now() });
-      }
-    } finally {
-      await c.tb.stopAllTraffic();
-      await running.stop();
-    }
-    rec.setStep('settling');
-    await wait(c, c.settleMs);
-  }
-}
-
-/** Adaptability: G from the start, one more BE VM per phase; after the last, G stops (reclaim). */
-export async function runAdaptability(c: Ctx, policy: ControlledPolicy, rec: Recorder): Promise<void> {
-  const phases = planPhases(c.o);
-  const first = phases[0] as PlannedPhase;
-  const running = await policy.start(c.tb, slasFor(c, first));
+/** Runs one session: start the policy, play the changes, record phases and reclaim windows, stop everything. */
+async function runSession(c: Ctx, policy: ControlledPolicy, rec: Recorder, session: PlannedSession): Promise<void> {
+  const slas = session.slas.map((s) => ({ vmIndex: s.vmIndex, guaranteeBps: s.guaranteePaperBps / c.scale }));
+  rec.setStep(`${session.changes[0]?.step ?? 'session'}: starting policy`);
+  const running = await policy.start(c.tb, slas);
+  const senders = new Map<number, TrafficHandle>();
   try {
-    const g = await c.tb.startTraffic(0, gTraffic(c));
-    for (const p of phases) {
-      // Phase n: the n-th Best-Effort VM starts sending (VM index n); earlier ones keep going.
-      if (p.activeBeVms > 0) await c.tb.startTraffic(p.activeBeVms, beTraffic(c));
+    for (const ch of session.changes) {
+      await Promise.all(ch.stop.map(async (vm) => {
+        await senders.get(vm)?.stop();
+        senders.delete(vm);
+      }));
+      // Started together, so a burst of Best-Effort VMs arrives at once as it would in a host.
+      const handles = await Promise.all(ch.start.map((vm) => c.tb.startTraffic(vm, trafficOf(c.vms[vm] as VmSpec, c.scale))));
+      ch.start.forEach((vm, k) => senders.set(vm, handles[k] as TrafficHandle));
       const startMs = c.now();
-      rec.setStep(p.label);
-      await wait(c, c.o.phaseSeconds * 1000);
-      rec.phases.push({ index: p.index, label: p.label, startMs, endMs: c.now(), guaranteeBps: p.guaranteePaperBps / c.scale, activeBeVms: p.activeBeVms, reaction: p.activeBeVms > 0 });
-    }
-    if (c.o.reclaimSeconds > 0) {
-      await g.stop();
-      const tailStart = c.now();
-      rec.setStep('G stopped, reclaim');
-      await wait(c, c.o.reclaimSeconds * 1000);
-      rec.tails.push({ phaseIndex: (phases[phases.length - 1] as PlannedPhase).index, startMs: tailStart, endMs: c.now() });
+      rec.setStep(ch.step);
+      // A phase lasts its hold; the analysis drops its first warmup-seconds.
+      await wait(c, ch.holdMs);
+      const endMs = c.now();
+      if (ch.phase) rec.phases.push(windowOf(ch.phase, startMs, endMs, c.scale));
+      if (ch.reclaim) rec.tails.push({ phaseIndex: ch.reclaim.phaseIndex, startMs, endMs, gVms: ch.reclaim.gVms });
     }
   } finally {
     await c.tb.stopAllTraffic();
@@ -176,4 +156,9 @@ export async function runAdaptability(c: Ctx, policy: ControlledPolicy, rec: Rec
   }
   rec.setStep('settling');
   await wait(c, c.settleMs);
+}
+
+/** Runs one policy through every session of the plan. */
+export async function runPlan(c: Ctx, policy: ControlledPolicy, rec: Recorder): Promise<void> {
+  for (const session of c.sessions) await runSession(c, policy, rec, session);
 }

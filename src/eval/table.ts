@@ -9,7 +9,8 @@ function cell(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined ? '-' : v.toFixed(digits);
 }
 
-function timeCell(ticks: number | null, missed: number): string {
+/** A reaction or reclaim time for a table or caption: ticks, `never×k` when k never got there, `n/a` when none applied. */
+export function timeCell(ticks: number | null, missed: number): string {
   return missed > 0 ? `never×${missed}` : ticks === null ? 'n/a' : String(ticks);
 }
 
@@ -21,12 +22,26 @@ export function renderSummaryTable(r: ExperimentResult): string {
     if (!s) return [p.name, '-', '-', '-', '-', '-', p.error ? `${p.error.code}` : 'no data'];
     return [p.name, cell(s.minAttainment, 3), cell(s.meanUtilization, 3), timeCell(s.maxReactionTicks, s.reactionMissed), timeCell(s.maxReclaimTicks, s.reclaimMissed), cell(s.gCoV, 3), p.error?.code ?? ''];
   });
-  const demand = r.policies.flatMap((p) => p.phases)[0]?.gDemand.paperBps;
-  return [
-    `${r.scenario}: scale ×${r.scale.factor} (emulated ${r.scale.emulatedCapacityBps / 1e9} Gbit/s = paper ${r.scale.paperCapacityBps / 1e9} Gbit/s)` +
-      (demand !== undefined ? `, G demand alone ${(demand / 1e9).toFixed(2)} Gbit/s (paper)` : ''),
+  const demands = demandsOf(r);
+  const demandText = demands.length === 0 ? '' : `, demand alone ${demands.map((d) => `${d.label} ${(d.paperBps / 1e9).toFixed(2)}`).join(', ')} Gbit/s (paper)`;
+  const lines = [
+    `${r.scenario}: scale ×${r.scale.factor} (emulated ${r.scale.emulatedCapacityBps / 1e9} Gbit/s = paper ${r.scale.paperCapacityBps / 1e9} Gbit/s)${demandText}`,
     ...renderTable(head, rows, { rule: true }),
-  ].join('\n');
+  ];
+  // With several Guarantee VMs, each one's worst attainment: minAttain above is the worst of these.
+  const gLabels = r.series.vms.filter((v) => v.role === 'guarantee');
+  if (gLabels.length > 1) {
+    const byVm = (p: ExperimentResult['policies'][number], vm: number): string => cell(p.summary?.minAttainmentByVm.find((x) => x.vmIndex === vm)?.minAttainment, 3);
+    lines.push('', ...renderTable(['policy', ...gLabels.map((v) => `minAttain ${v.label}`)], r.policies.map((p) => [p.name, ...gLabels.map((v) => byVm(p, v.index))]), { rule: true }));
+  }
+  return lines.join('\n');
+}
+
+/** Each Guarantee VM's demand alone (D_G), paper units, as the phases recorded it. */
+function demandsOf(r: ExperimentResult): { label: string; paperBps: number }[] {
+  const seen = new Map<number, number>();
+  for (const v of r.policies.flatMap((p) => p.phases.flatMap((ph) => ph.gVms))) if (!seen.has(v.vmIndex)) seen.set(v.vmIndex, v.gDemand.paperBps);
+  return [...seen].sort((a, b) => a[0] - b[0]).map(([vm, paperBps]) => ({ label: r.series.vms[vm]?.label ?? `vm${vm}`, paperBps }));
 }
 
 /** The per-phase numbers in paper Gbit/s, one row per policy and phase, for a closer look. */

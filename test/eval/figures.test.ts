@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { renderContentionSvg, renderTimeseriesSvg } from '../../src/eval/figures.ts';
+import { renderAttainmentSvg, renderContentionSvg, renderTimeseriesSvg } from '../../src/eval/figures.ts';
 import { svgToPng, writeFigures } from '../../src/eval/figure-files.ts';
 import { escapeXml, niceTicks } from '../../src/eval/svg.ts';
 import { POLICIES, syntheticResult } from './fixture.ts';
@@ -78,6 +78,36 @@ describe('time series figure', () => {
   });
 });
 
+describe('multi figures', () => {
+  const r = syntheticResult('multi');
+
+  it('attainment bars: a group per Guarantee VM with its guarantee, a bar per policy at its worst phase', () => {
+    const svg = renderAttainmentSvg(r);
+    const { texts, policies } = parseSvg(svg);
+    expect([...policies].sort()).toEqual([...POLICIES].sort());
+    for (const label of ['g1: guarantee 5.0 Gbit/s', 'g2: guarantee 10.0 Gbit/s', 'g3: guarantee 15.0 Gbit/s']) expect(texts).toContain(label);
+    // daqs's worst phase for G VM 2 is its own number, from the phases.
+    const worst = Math.min(...(r.policies.find((p) => p.name === 'daqs')?.phases.flatMap((ph) => ph.gVms.filter((v) => v.vmIndex === 2).map((v) => v.attainment)) ?? []));
+    expect(svg).toMatch(new RegExp(`data-policy="daqs" data-vm="2">.*?>${worst.toFixed(2)}</text>`));
+    expect(texts).toContain('Attainment');
+  });
+
+  it('time series: one line and one guarantee per Guarantee VM, named in the legend', () => {
+    const { texts } = parseSvg(renderTimeseriesSvg(r));
+    expect(texts).toEqual(expect.arrayContaining(['g1', 'g2', 'g3', 'guarantee (dashed, in its colour)']));
+    expect(texts.some((t) => t.startsWith('Multi:'))).toBe(true);
+  });
+});
+
+describe('churn figure', () => {
+  it('marks every change with its label, and sums the Guarantee VMs', () => {
+    const r = syntheticResult('churn');
+    const { texts } = parseSvg(renderTimeseriesSvg(r));
+    for (const ph of r.phases) expect(texts).toContain(ph.label);
+    expect(texts).toEqual(expect.arrayContaining(['Guarantee VMs (G, sum)', 'guarantees of the sending G VMs (sum)']));
+  });
+});
+
 describe('svg helpers', () => {
   it.each([
     { max: 40e9, count: 8, want: [0, 5e9, 10e9, 15e9, 20e9, 25e9, 30e9, 35e9, 40e9] },
@@ -115,6 +145,20 @@ describe('PNG', () => {
       expect(files.svg.map((f) => f.slice(dir.length + 1))).toEqual(['contention.svg', 'contention-timeseries.svg']);
       expect(files.png.map((f) => f.slice(dir.length + 1))).toEqual(['contention.png', 'contention-timeseries.png']);
       expect((await readFile(files.svg[0] ?? '', 'utf8')).startsWith('<svg')).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    { scenario: 'multi' as const, want: ['multi.svg', 'multi-timeseries.svg'] },
+    { scenario: 'churn' as const, want: ['churn.svg'] },
+  ])('$scenario has its figures', async ({ scenario, want }) => {
+    const dir = await mkdtemp(join(tmpdir(), 'daqs-fig-'));
+    try {
+      const files = await writeFigures(dir, syntheticResult(scenario));
+      expect(files.svg.map((f) => f.slice(dir.length + 1))).toEqual(want);
+      expect(files.png).toHaveLength(want.length);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

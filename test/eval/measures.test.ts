@@ -9,6 +9,7 @@ import {
   reclaimTime,
   samplesUntilHeld,
   samplesUntilHeldOnAverage,
+  slowestEvent,
   stabilityCoV,
   sumSeries,
   summarize,
@@ -177,6 +178,7 @@ describe('summarize', () => {
   it('takes the worst attainment, mean utilization, worst times and worst CoV', () => {
     expect(summarize(phases)).toEqual({
       minAttainment: 0.97,
+      minAttainmentByVm: [],
       meanUtilization: (0.95 + 0.99 + 0.92) / 3,
       maxReactionTicks: 5,
       maxReactionS: 1,
@@ -202,5 +204,30 @@ describe('summarize', () => {
 
   it('refuses an empty policy', () => {
     expect(() => summarize([])).toThrow(MeasureError);
+  });
+
+  it('several Guarantee VMs: the worst of each over the phases it sent in; phases without one are skipped', () => {
+    const s = summarize([
+      { attainment: 0.9, utilization: 1, gCoV: 0.05, gVms: [{ vmIndex: 0, attainment: 1.1 }, { vmIndex: 2, attainment: 0.9 }] },
+      { attainment: 0.95, utilization: 1, gCoV: 0.02, gVms: [{ vmIndex: 0, attainment: 0.95 }] },
+      { attainment: null, utilization: 0.8, gCoV: null, gVms: [] },
+    ]);
+    expect(s.minAttainment).toBe(0.9);
+    expect(s.minAttainmentByVm).toEqual([{ vmIndex: 0, minAttainment: 0.95 }, { vmIndex: 2, minAttainment: 0.9 }]);
+    expect(s.gCoV).toBe(0.05);
+    expect(s.meanUtilization).toBeCloseTo(2.8 / 3, 9);
+  });
+
+  it('refuses a policy where no Guarantee VM ever sent: nothing to judge attainment on', () => {
+    expect(() => summarize([{ attainment: null, utilization: 1, gCoV: null }])).toThrow(/no phase had a Guarantee VM sending/);
+  });
+});
+
+describe('slowestEvent', () => {
+  const at = (ticks: number): EventTime => ({ reached: true, ticks, seconds: ticks * 0.2, windowS: 10 });
+  it('is the latest of those that happened, or one that never did', () => {
+    expect(slowestEvent([at(1), at(4), at(2)])).toEqual(at(4));
+    expect(slowestEvent([at(1), { reached: false, ticks: null, seconds: null, windowS: 3 }])).toMatchObject({ reached: false, windowS: 3 });
+    expect(slowestEvent([])).toBeUndefined();
   });
 });

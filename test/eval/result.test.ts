@@ -24,8 +24,18 @@ function mutate(f: (r: ExperimentResult) => void): ExperimentResult {
 }
 
 describe('validateResult', () => {
-  it.each(['contention', 'adaptability'] as const)('accepts a complete, consistent %s result', (scenario) => {
+  it.each(['contention', 'adaptability', 'multi', 'churn'] as const)('accepts a complete, consistent %s result', (scenario) => {
     expect(problemsOf(syntheticResult(scenario))).toEqual([]);
+  });
+
+  it.each<{ name: string; change: (r: ExperimentResult) => void; want: RegExp }>([
+    { name: 'a phase guarantee that is not the sum of its Guarantee VMs', change: (r) => { const p = r.policies[3]?.phases[1]; if (p) { p.guarantee.emulatedBps = 0.5e9; p.guarantee.paperBps = 10e9; } }, want: /guarantee 500000000 is not the sum over its Guarantee VMs/ },
+    { name: 'Guarantee VMs that sent more than G', change: (r) => { const p = r.policies[3]?.phases[1]; if (p) { p.g.emulatedBps /= 2; p.g.paperBps /= 2; } }, want: /Guarantee VMs sent .* together, more than G/ },
+    { name: 'an attainment where no Guarantee VM sends', change: (r) => { const p = r.policies[3]?.phases[3]; if (p) p.attainment = 1; }, want: /attainment 1 is not the worst of its Guarantee VMs \(null\)/ },
+  ])('multi and churn: rejects $name', ({ change, want }) => {
+    const r = structuredClone(syntheticResult(want.source.includes('null') ? 'churn' : 'multi'));
+    change(r);
+    expect(problemsOf(r).join('\n')).toMatch(want);
   });
 
   it('survives a JSON round trip', () => {
@@ -38,7 +48,8 @@ describe('validateResult', () => {
     { name: 'a NaN', change: (r) => { const p = r.policies[1]?.phases[1]; if (p) p.utilization = Number.NaN; }, want: /policies\.1\.phases\.1\.utilization/ },
     { name: 'a policy that failed', change: (r) => { const p = r.policies[3]; if (p) p.error = { code: 'E_NOT_WIRED', message: 'not wired' }; }, want: /policy daqs failed: E_NOT_WIRED/ },
     { name: 'total that is not G + BE', change: (r) => { const p = r.policies[4]?.phases[0]; if (p) { p.total.emulatedBps += 1e8; p.total.paperBps = p.total.emulatedBps * 20; } }, want: /total .* is not G .* \+ BE/ },
-    { name: 'attainment that does not follow', change: (r) => { const p = r.policies[0]?.phases[0]; if (p) p.attainment = 1; }, want: /attainment 1 is not G \/ min/ },
+    { name: 'attainment that does not follow', change: (r) => { const v = r.policies[0]?.phases[0]?.gVms[0]; if (v) v.attainment = 1; }, want: /G VM 0: attainment 1 is not G \/ min/ },
+    { name: 'a phase attainment that is not its worst Guarantee VM', change: (r) => { const p = r.policies[0]?.phases[0]; if (p) p.attainment = 1; }, want: /attainment 1 is not the worst of its Guarantee VMs/ },
     { name: 'utilization not from what the port delivered', change: (r) => { const p = r.policies[1]?.phases[2]; if (p) p.utilization = p.utilizationVfSide + 0.1; }, want: /utilization .* is not delivered \/ baseline delivered/ },
     { name: 'a missing time series', change: (r) => { delete r.series.policies.oracle; }, want: /policy oracle: no time series/ },
     { name: 'a VM series of the wrong length', change: (r) => { r.series.policies.static?.ratesBps[1]?.pop(); }, want: /policy static: VM 1 has 29 samples, expected 30/ },

@@ -8,6 +8,7 @@ import type { Testbed, TestbedVm, TrafficHandle, TrafficOptions } from '../../sr
 import { policyByName, type ControlledPolicy, type PolicyName } from '../../src/eval/policies.ts';
 import { runExperiment, type RunnerDeps } from '../../src/eval/runner.ts';
 import { validateResult } from '../../src/eval/result.ts';
+import { planSessions } from '../../src/eval/plan.ts';
 import { defaultOptions, type ExperimentOptions } from '../../src/eval/scenarios.ts';
 
 /** Port shared by thread count, each sender held to its -b rate and its VF limit. */
@@ -172,6 +173,45 @@ describe('runExperiment on a fluid fake host', () => {
     const o: ExperimentOptions = { ...defaultOptions('adaptability'), ...QUICK, beVms: 2, policies: ['baseline', 'static', 'oracle'] };
     const r = await runExperiment(o, deps(tb));
     expect(validateResult(JSON.parse(JSON.stringify(r))).phases.map((p) => p.label)).toEqual(['0 BE sending', '1 BE sending', '2 BE sending']);
+  }, 30_000);
+
+  it('multi: every Guarantee VM judged against its own guarantee; static caps each BE VF at (C − Σ guarantees) / n_BE', async () => {
+    const tb = new FluidTestbed(6);
+    const o: ExperimentOptions = { ...defaultOptions('multi'), ...QUICK, policies: ['baseline', 'static', 'oracle'] };
+    const r = validateResult(JSON.parse(JSON.stringify(await runExperiment(o, deps(tb)))));
+    expect(r.series.vms.map((v) => v.label)).toEqual(['G1', 'G2', 'G3', 'BE1', 'BE2', 'BE3']);
+    const last = (name: string) => r.policies.find((p) => p.name === name)?.phases.at(-1);
+    // Each Guarantee VM, in paper units: 5, 10, 15 Gbit/s.
+    expect(last('oracle')?.gVms.map((v) => v.guarantee.paperBps)).toEqual([5e9, 10e9, 15e9]);
+    // The fake's oracle holds every guarantee; with no control 19 threads share the port and G3 (3 threads) falls short.
+    for (const v of last('oracle')?.gVms ?? []) expect(v.attainment).toBeGreaterThan(0.9);
+    const g3 = last('baseline')?.gVms.find((v) => v.vmIndex === 2);
+    expect(g3?.attainment).toBeLessThan(0.6);
+    expect(last('baseline')?.attainment).toBe(Math.min(...(last('baseline')?.gVms.map((v) => v.attainment) ?? [])));
+    // Static: (40 − 30) / 3 Gbit/s per BE VF, all three BE VFs together at most 10 of 40.
+    expect((last('static')?.be.paperBps ?? 0) / 1e9).toBeLessThan(10.5);
+    const summary = r.policies.find((p) => p.name === 'baseline')?.summary;
+    expect(summary?.minAttainmentByVm.map((v) => v.vmIndex)).toEqual([0, 1, 2]);
+    expect(summary?.minAttainment).toBe(Math.min(...(summary?.minAttainmentByVm.map((v) => v.minAttainment) ?? [])));
+    expect(tb.limits.size).toBe(0);
+    expect(tb.scheduler).toBeNull();
+  }, 30_000);
+
+  it('churn: one phase per change of the seeded schedule, reclaim where a Guarantee VM stopped, the host left clean', async () => {
+    const tb = new FluidTestbed(12);
+    const o: ExperimentOptions = { ...defaultOptions('churn'), ...QUICK, beVms: 9, changes: 6, maxSenders: 5, policies: ['baseline', 'static', 'oracle'] };
+    const r = validateResult(JSON.parse(JSON.stringify(await runExperiment(o, deps(tb)))));
+    const planned = planSessions(o)[0]?.changes ?? [];
+    expect(r.phases.map((p) => p.label)).toEqual(planned.map((c) => c.phase?.label));
+    for (const pol of r.policies) {
+      expect(pol.phases.map((p) => p.reclaim !== undefined)).toEqual(planned.map((c) => c.reclaim !== undefined));
+      expect(pol.phases.map((p) => p.gVms.map((v) => v.vmIndex))).toEqual(planned.map((c) => c.phase?.gVms.map((g) => g.vmIndex)));
+    }
+    // The same seed plays the same schedule for every policy: each has the baseline's phases.
+    expect(new Set(r.policies.map((p) => p.phases.map((ph) => ph.activeBeVms).join(',')))).toHaveProperty('size', 1);
+    expect(tb.senders.size).toBe(0);
+    expect(tb.limits.size).toBe(0);
+    expect(tb.downCalls).toBe(1);
   }, 30_000);
 
   it('an abort takes the host down and says so', async () => {
