@@ -335,7 +335,7 @@ export function renderAttainmentSvg(r: ExperimentResult, metFrac = GUARANTEE_MET
     lx += p.name.length * 8.4 + 36;
   }
   out.push(legendItem(lx, 78, 'dot', COLORS.guarantee, `guarantee met (${metFrac})`));
-  out.push(text(width - m.right, 50, 'Attainment = G / min(guarantee, its demand alone); bar = worst phase.', { 'text-anchor': 'end', 'font-size': 12, fill: '#444' }));
+  out.push(text(width - m.right, 78, 'bar: worst phase of G / min(guarantee, demand alone)', { 'text-anchor': 'end', 'font-size': 12, fill: '#444' }));
   out.push(...yAxis(m.left, m.left + plotW, y, ticks, 'Attainment', m.top + plotH / 2, 1));
   out.push(...groupedBars({
     height, m, plotW, plotH, policies, y,
