@@ -138,7 +138,8 @@ function churnLabel(index: number, ch: ChurnChange, vms: readonly VmSpec[]): str
 }
 
 /**
- * Churn: one policy start; the seeded schedule (churn.ts) of Best-Effort VMs starting and
+ * Churn: one policy start, lead-seconds with every VM idle, then the seeded schedule
+ * (churn.ts) of Best-Effort VMs starting and
  * stopping and Guarantee VMs going off and on. Every change is a phase; where something
  * started, every sending Guarantee VM's reaction is measured; where a Guarantee VM stopped
  * while Best-Effort VMs send, their reclaim is watched through the same phase.
@@ -148,6 +149,9 @@ function churnSessions(o: ExperimentOptions, vms: readonly VmSpec[]): PlannedSes
   const slas = gIdx.map((vmIndex) => ({ vmIndex, guaranteePaperBps: o.guaranteesPaperBps[vmIndex] as number }));
   const schedule = churnSchedule({ gVms: gIdx, beVms: roleOf(vms, 'best-effort'), changes: o.changes, maxSenders: o.maxSenders, minGapMs: (o.phaseSeconds * 1000) / 2, maxGapMs: o.phaseSeconds * 1000, seed: o.seed });
   const on = new Set<number>();
+  // The policy first runs with every VM idle, as a daemon does before traffic: what is measured
+  // after is the churn, not the loop's start-up, and every Best-Effort VM starts from idle.
+  const lead: PlannedChange = { step: 'every VM idle', start: [], stop: [], holdMs: o.leadSeconds * 1000 };
   const changes = schedule.map((ch, index): PlannedChange => {
     for (const v of ch.stop) on.delete(v);
     for (const v of ch.start) on.add(v);
@@ -164,7 +168,7 @@ function churnSessions(o: ExperimentOptions, vms: readonly VmSpec[]): PlannedSes
       ...(gStopped && beOn.length > 0 ? { reclaim: { phaseIndex: index, gVms: gOn.map((s) => s.vmIndex) } } : {}),
     };
   });
-  return [{ slas, changes }];
+  return [{ slas, changes: [lead, ...changes] }];
 }
 
 /** The sessions every policy runs, in order. */

@@ -34,7 +34,7 @@ export interface ExperimentOptions {
   /** Length of each phase (churn: the longest time between two changes; each gap is drawn from [half, all] of it). Also how long each Guarantee VM sends alone for D_G. */
   readonly phaseSeconds: number;
   readonly warmupSeconds: number;
-  /** Contention: G sends alone this long before the BE VM starts (the reaction trigger). */
+  /** Contention: G sends alone this long before the BE VM starts (the reaction trigger). Churn: every VM idle this long before the first change. */
   readonly leadSeconds: number;
   /** After the last phase (contention: after each), the Guarantee VMs stop and BE reclaim is watched this long; 0 = skip. Churn judges reclaim at each change instead. */
   readonly reclaimSeconds: number;
@@ -84,8 +84,8 @@ export function defaultOptions(scenario: ScenarioName): ExperimentOptions {
     case 'adaptability': return { ...common, guaranteesPaperBps: [10e9], beThreads: [2], beVms: 7 };
     // Three guarantees and thread counts; one Best-Effort VM more per phase, each with more threads.
     case 'multi': return { ...common, guaranteesPaperBps: [5e9, 10e9, 15e9], gThreads: [1, 2, 3], beThreads: [1, 4, 8], beVms: 3 };
-    // 64 VMs, at most 10 sending at once; a change every 3-6 s.
-    case 'churn': return { ...common, guaranteesPaperBps: [5e9, 10e9, 15e9], gThreads: [1, 2, 3], beThreads: [1, 2, 4], beVms: 61, phaseSeconds: 6, warmupSeconds: 1 };
+    // 64 VMs, at most 10 sending at once; a change every 3-6 s, after 3 s with every VM idle.
+    case 'churn': return { ...common, guaranteesPaperBps: [5e9, 10e9, 15e9], gThreads: [1, 2, 3], beThreads: [1, 2, 4], beVms: 61, phaseSeconds: 6, warmupSeconds: 1, leadSeconds: 3 };
   }
 }
 

@@ -69,7 +69,10 @@ describe('planPhases', () => {
     const o = defaultOptions('churn');
     expect(vmSpecsOf(o)).toHaveLength(64);
     const [session] = planSessions(o);
-    const changes = session?.changes ?? [];
+    const [lead, ...changes] = session?.changes ?? [];
+    // First the policy runs with every VM idle; then the start and the changes.
+    expect(lead).toMatchObject({ start: [], stop: [], holdMs: o.leadSeconds * 1000 });
+    expect(lead?.phase).toBeUndefined();
     expect(changes).toHaveLength(o.changes + 1);
     expect(planPhases(o).map((p) => p.index)).toEqual(changes.map((_, i) => i));
     const sending = new Set<number>();
