@@ -138,7 +138,7 @@ describe('parseExperimentArgs', () => {
     { args: ['adaptability', '--g-uncapped', '--g-demand', '10gbit'], want: /contradict/ },
     { args: ['churn', '--vms', '3'], want: /--vms: 3 leaves no Best-Effort VM/ },
     { args: ['multi', '--vms', '8'], want: /--vms is for churn/ },
-    { args: ['multi', '--be-threads', '1,x'], want: /--be-threads: expected a number/ },
+    { args: ['multi', '--be-threads', '1,x'], want: /--be-threads: "x" is not a whole number from 1 to 64/ },
   ])('refuses $args', ({ args, want }) => {
     expect(() => parseExperimentArgs(args)).toThrow(want);
   });
