@@ -24,7 +24,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   schema: { summary: 'print the JSON Schema of the configuration file', load: () => import('./commands/schema.ts') },
   agent: { summary: "query a VM's guest agent: capabilities, VF TX rate, the tc cap in force (or set it)", load: () => import('./commands/agent.ts') },
   testbed: { summary: 'bring the emulated SR-IOV host (namespaces, qemu-ga per VM, shaped port) up, show it, take it down', load: () => import('./commands/testbed.ts') },
-  experiment: { summary: "run the paper's experiments (contention, adaptability) for every policy on an emulated host", load: () => import('./commands/experiment.ts') },
+  experiment: { summary: "run the experiments (contention, adaptability, multi, churn) for every policy on an emulated host", load: () => import('./commands/experiment.ts') },
   demo: { summary: 'the main job: daqs on the emulated host through the adaptability scenario, with a live view and a report (~3 min)', load: () => import('./commands/demo.ts') },
   version: { summary: 'print the version of daqs (also: daqs --version)', load: () => Promise.resolve({ run: versionCommand }) },
 };
