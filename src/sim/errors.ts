@@ -9,9 +9,9 @@ export class SimFaultError extends Error {
   }
 }
 
-/** A request the simulated VM refuses, as a real one would (bad cap, unknown VM). */
+/** A request the simulator refuses: a bad cap or unknown VM (as a real one would), or a bad host option. */
 export class SimRequestError extends Error {
-  constructor(readonly code: 'E_SIM_BAD_CAP' | 'E_SIM_NO_VM', message: string) {
+  constructor(readonly code: 'E_SIM_BAD_CAP' | 'E_SIM_NO_VM' | 'E_SIM_BAD_OPTION', message: string) {
     super(message);
     this.name = 'SimRequestError';
   }

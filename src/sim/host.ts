@@ -2,11 +2,20 @@
  * A simulated host: VMs with TCP flows share one port (see fluid.ts); caps set through each
  * VM's VmEndpoint take effect after an apply delay; byte counters advance with simulated
  * time. The same loop and policy code that drive real guests drive this.
+ *
+ * What the emulated host shows and the simulator reproduces, each off by default and seeded:
+ * a capped TCP sender fills ~95% of its HTB rate (capFill); rates wobble from one moment to
+ * the next (noiseFrac); a counter read is a few ms older than its timestamp says (readSkewMs);
+ * a cap lands some time after it was asked for, by a varying delay, so two changes can land
+ * in the wrong order (applyDelayMs, applyJitterMs); TCP grows into new room with a lag
+ * (rampMs) and, after sitting at a very low rate, only as fast as slow start doubles it
+ * (slowStartDoublingMs).
  */
 import type { CapReading, TxSample, VmEndpoint, VmId } from '../core/types.ts';
+import { seededRandom, type Random } from '../util/random.ts';
 import { SimClock } from './clock.ts';
 import { SimFaultError, SimRequestError } from './errors.ts';
-import { shareFluid } from './fluid.ts';
+import { shareFluid, shareGuaranteed, type FluidVm } from './fluid.ts';
 
 /** How a simulated VM's traffic behaves. */
 export interface SimTraffic {
@@ -16,6 +25,8 @@ export interface SimTraffic {
   readonly perFlowLimitBps?: number | null;
   /** The VM's total ceiling (iperf -b); null = none. */
   readonly demandBps?: number | null;
+  /** Fraction of its cap this VM's TCP delivers; default the host's capFill. */
+  readonly capFill?: number | null;
 }
 
 /** Fault injected into a VM's endpoint: every call throws, or never answers until aborted. */
@@ -29,20 +40,39 @@ export interface SimHostOptions {
   readonly efficiency?: number;
   /** Delay between applyCap() and the cap taking effect (tc through the agent). */
   readonly applyDelayMs?: number;
+  /** Each apply lands a further uniform 0..this ms late, so close changes can land out of order; default 0. */
+  readonly applyJitterMs?: number;
   /** Time constant of TCP growing into new room; 0 = instant. Shrinking is always instant. */
   readonly rampMs?: number;
+  /** TCP at most doubles its rate every this many ms (slow start), from flows × 1 Mbit/s; 0 = no limit (default). */
+  readonly slowStartDoublingMs?: number;
+  /** Fraction of its cap a capped TCP sender delivers (HTB under-fill); default 1. */
+  readonly capFill?: number;
+  /** Relative deviation of each VM's rate, redrawn every noisePeriodMs; default 0. */
+  readonly noiseFrac?: number;
+  /** How long one noise draw lasts; default 100 ms. */
+  readonly noisePeriodMs?: number;
+  /** A counter read returns the value of a uniform 0..this ms earlier (the agent's own delay); default 0. */
+  readonly readSkewMs?: number;
+  /** Seed of every random draw (noise, jitter, skew); same seed, same run. */
+  readonly seed?: number;
   /** Integration step. */
   readonly stepMs?: number;
   readonly clock?: SimClock;
 }
 
+/** Rate from which slow start grows, per flow. */
+const SLOW_START_FROM_BPS = 1e6;
+
 interface SimVm {
   readonly id: VmId;
   traffic: Required<SimTraffic>;
   capBps: number | null;
-  pending: { atMs: number; capBps: number | null }[];
+  /** Asked-for caps not landed yet, in the order they were asked for. */
+  pending: { atMs: number; seq: number; capBps: number | null }[];
   rateBps: number;
   txBytes: number;
+  noise: number;
   fault: SimFault;
   endpoint: SimEndpoint;
 }
@@ -53,24 +83,46 @@ export class SimHost {
   readonly capacityBps: number;
   readonly efficiency: number;
   readonly applyDelayMs: number;
+  readonly applyJitterMs: number;
   readonly rampMs: number;
+  readonly slowStartDoublingMs: number;
+  readonly capFill: number;
+  readonly noiseFrac: number;
+  readonly noisePeriodMs: number;
+  readonly readSkewMs: number;
   readonly stepMs: number;
   readonly #vms = new Map<VmId, SimVm>();
+  readonly #random: Random;
+  #applySeq = 0;
+  #nextNoiseMs = 0;
+  /** Guaranteed rate per VM when the port is the oracle's scheduler; null = plain FIFO port. */
+  #portGuarantees: ReadonlyMap<VmId, number> | null = null;
 
   constructor(opts: SimHostOptions) {
     this.clock = opts.clock ?? new SimClock();
     this.capacityBps = opts.capacityBps;
     this.efficiency = opts.efficiency ?? 1;
     this.applyDelayMs = opts.applyDelayMs ?? 20;
+    this.applyJitterMs = opts.applyJitterMs ?? 0;
     this.rampMs = opts.rampMs ?? 0;
+    this.slowStartDoublingMs = opts.slowStartDoublingMs ?? 0;
+    this.capFill = opts.capFill ?? 1;
+    this.noiseFrac = opts.noiseFrac ?? 0;
+    this.noisePeriodMs = opts.noisePeriodMs ?? 100;
+    this.readSkewMs = opts.readSkewMs ?? 0;
     this.stepMs = opts.stepMs ?? 10;
+    this.#random = seededRandom(opts.seed ?? 1);
+    for (const [k, v] of Object.entries({ capacityBps: this.capacityBps, efficiency: this.efficiency, applyDelayMs: this.applyDelayMs, applyJitterMs: this.applyJitterMs, rampMs: this.rampMs, slowStartDoublingMs: this.slowStartDoublingMs, capFill: this.capFill, noiseFrac: this.noiseFrac, noisePeriodMs: this.noisePeriodMs, readSkewMs: this.readSkewMs, stepMs: this.stepMs })) {
+      if (!(Number.isFinite(v) && v >= 0)) throw new SimRequestError('E_SIM_BAD_OPTION', `sim host option ${k}=${v}: must be a finite number >= 0`);
+    }
+    if (!(this.capFill > 0 && this.capFill <= 1)) throw new SimRequestError('E_SIM_BAD_OPTION', `sim host option capFill=${this.capFill}: must be in (0, 1]`);
   }
 
   /** Adds a VM and returns its endpoint. */
   addVm(id: VmId, traffic: SimTraffic): SimEndpoint {
     if (this.#vms.has(id)) throw new SimRequestError('E_SIM_NO_VM', `VM ${id} already exists`);
     const endpoint = new SimEndpoint(this, id);
-    this.#vms.set(id, { id, traffic: normalize(traffic), capBps: null, pending: [], rateBps: 0, txBytes: 0, fault: 'none', endpoint });
+    this.#vms.set(id, { id, traffic: normalize(traffic), capBps: null, pending: [], rateBps: 0, txBytes: 0, noise: 1, fault: 'none', endpoint });
     this.#recompute(0);
     return endpoint;
   }
@@ -98,6 +150,19 @@ export class SimHost {
   /** The VM's current throughput. */
   rateOf(id: VmId): number {
     return this.#vm(id).rateBps;
+  }
+
+  /** Bits the VM has sent so far (the true counter, without read skew). */
+  sentBits(id: VmId): number {
+    return this.#vm(id).txBytes * 8;
+  }
+
+  /**
+   * Makes the port the oracle's work-conserving scheduler with these guaranteed rates
+   * (see shareGuaranteed); null restores the plain port. Caps still apply on top.
+   */
+  setPortScheduler(guaranteesBps: ReadonlyMap<VmId, number> | null): void {
+    this.#portGuarantees = guaranteesBps;
   }
 
   /** The cap in effect on the VM now (not one still pending). */
@@ -150,14 +215,34 @@ export class SimHost {
     const now = this.clock.nowMs();
     const vms = [...this.#vms.values()];
     for (const vm of vms) {
-      while (vm.pending.length > 0 && vm.pending[0]!.atMs <= now) vm.capBps = vm.pending.shift()!.capBps;
+      // Changes land in the order of their landing times, which jitter can swap: the one
+      // that lands last is in force, even if it was asked for first.
+      const due = vm.pending.filter((p) => p.atMs <= now).sort((a, b) => a.atMs - b.atMs || a.seq - b.seq);
+      if (due.length === 0) continue;
+      vm.capBps = due[due.length - 1]!.capBps;
+      vm.pending = vm.pending.filter((p) => p.atMs > now);
     }
-    const targets = shareFluid(this.capacityBps * this.efficiency, vms.map((vm) => ({ ...vm.traffic, capBps: vm.capBps })));
+    if (this.noiseFrac > 0 && now >= this.#nextNoiseMs) {
+      this.#nextNoiseMs = now + this.noisePeriodMs;
+      // Bounded to ±3 deviations so a draw never turns a rate negative.
+      for (const vm of vms) vm.noise = 1 + this.noiseFrac * Math.max(-3, Math.min(3, this.#random.normal()));
+    }
+    const fluid: FluidVm[] = vms.map((vm) => ({ ...vm.traffic, capFill: vm.traffic.capFill ?? this.capFill, capBps: vm.capBps, noise: vm.noise }));
+    const portBps = this.capacityBps * this.efficiency;
+    const guarantees = this.#portGuarantees;
+    const targets = guarantees === null ? shareFluid(portBps, fluid) : shareGuaranteed(portBps, fluid, vms.map((vm) => guarantees.get(vm.id) ?? 0));
     const alpha = this.rampMs > 0 ? 1 - Math.exp(-dtMs / this.rampMs) : 1;
+    const growth = this.slowStartDoublingMs > 0 ? 2 ** (dtMs / this.slowStartDoublingMs) : Infinity;
     vms.forEach((vm, i) => {
       const target = targets[i]!;
-      // Shapers cut at once; TCP grows into new room over about rampMs.
-      vm.rateBps = target <= vm.rateBps ? target : vm.rateBps + (target - vm.rateBps) * alpha;
+      if (target <= vm.rateBps) {
+        vm.rateBps = target; // shapers cut at once
+        return;
+      }
+      // TCP grows into new room over about rampMs, and never faster than slow start doubles
+      // it: after sitting at a tiny cap, the first ticks of a raise are slow.
+      const lagged = vm.rateBps + (target - vm.rateBps) * alpha;
+      vm.rateBps = Math.min(lagged, Math.max(vm.rateBps, vm.traffic.flows * SLOW_START_FROM_BPS) * growth);
     });
   }
 
@@ -170,7 +255,10 @@ export class SimHost {
   /** @internal Used by SimEndpoint. */
   _readTx(id: VmId): TxSample {
     const vm = this.#vm(id);
-    return { txBytes: BigInt(Math.floor(vm.txBytes)), atMs: this.clock.nowMs() };
+    // The agent read the counter a little before the loop stamps the reply.
+    const skewMs = this.readSkewMs > 0 ? this.#random.uniform(0, this.readSkewMs) : 0;
+    const bytes = Math.max(0, vm.txBytes - (vm.rateBps * skewMs) / 8000);
+    return { txBytes: BigInt(Math.floor(bytes)), atMs: this.clock.nowMs() };
   }
 
   /** @internal Used by SimEndpoint. */
@@ -179,13 +267,18 @@ export class SimHost {
     if (capBps !== null && !(Number.isFinite(capBps) && capBps > 0)) {
       throw new SimRequestError('E_SIM_BAD_CAP', `cap for ${id} must be a positive finite rate or null, got ${capBps}`);
     }
-    vm.pending.push({ atMs: this.clock.nowMs() + this.applyDelayMs, capBps });
+    const jitterMs = this.applyJitterMs > 0 ? this.#random.uniform(0, this.applyJitterMs) : 0;
+    vm.pending.push({ atMs: this.clock.nowMs() + this.applyDelayMs + jitterMs, seq: this.#applySeq++, capBps });
   }
 
-  /** @internal Used by SimEndpoint: the latest cap asked for, as tc would show it once applied. */
+  /**
+   * @internal Used by SimEndpoint: the cap tc will show once every change asked for has
+   * landed (the one landing last, which is not always the one asked for last).
+   */
   _readCap(id: VmId): CapReading {
     const vm = this.#vm(id);
-    const capBps = vm.pending.length > 0 ? vm.pending[vm.pending.length - 1]!.capBps : vm.capBps;
+    const last = [...vm.pending].sort((a, b) => a.atMs - b.atMs || a.seq - b.seq).pop();
+    const capBps = last ? last.capBps : vm.capBps;
     return { capBps, detail: capBps === null ? 'no daqs qdisc' : `sim cap ${Math.round(capBps)}bit` };
   }
 
@@ -237,5 +330,5 @@ export class SimEndpoint implements VmEndpoint {
 }
 
 function normalize(t: SimTraffic): Required<SimTraffic> {
-  return { flows: t.flows, perFlowLimitBps: t.perFlowLimitBps ?? null, demandBps: t.demandBps ?? null };
+  return { flows: t.flows, perFlowLimitBps: t.perFlowLimitBps ?? null, demandBps: t.demandBps ?? null, capFill: t.capFill ?? null };
 }

@@ -1,7 +1,8 @@
 /**
  * Scenario rig for loop tests and benches: a SimHost at the emulated port's speed, a
- * Controller over it, and the measures of evaluation.md (reaction, reclaim, CoV) computed
- * from the host's own rates (the "outside" view), one sample per tick.
+ * Controller over it (or the oracle's port scheduler, or nothing at all), and the measures of
+ * evaluation.md (reaction, reclaim, CoV) computed from the host's own byte counters (the
+ * "outside" view, as the experiments sample the switch side), one mean rate per tick.
  */
 import { Controller } from '../controller/controller.ts';
 import type { Policy } from '../policy/types.ts';
@@ -19,22 +20,47 @@ export const TICK_MS = 200;
 /** A guarantee-only SLA. */
 export const guarantee = (bps: number): Sla => ({ guaranteeBps: bps, maxBps: null, weight: 1 });
 
+/**
+ * What runs the port: a policy through the real Controller, the oracle (the port itself
+ * schedules with a guaranteed rate per Guarantee VM, see shareGuaranteed), or nothing.
+ */
+export type RigControl = Policy | 'oracle' | 'baseline';
+
 /** Host plus controller plus per-tick samples of every VM's rate. */
 export interface Rig {
   readonly host: SimHost;
-  readonly ctl: Controller;
-  /** rates[vm][tick] as the host carried them at the end of each tick period. */
+  /** null for the oracle and the baseline. */
+  readonly ctl: Controller | null;
+  /** rates[vm][tick]: the VM's mean rate over each tick period, from the host's own counter. */
   readonly rates: Map<VmId, number[]>;
+  /** Sum of rates per tick. */
   readonly totals: number[];
   run(ticks: number): Promise<void>;
 }
 
+/** Realistic physics for benches and property tests: what the emulated host shows. */
+export const REALISTIC_HOST: Partial<SimHostOptions> = {
+  capFill: 0.95,
+  noiseFrac: 0.02,
+  readSkewMs: 4,
+  applyDelayMs: 30,
+  applyJitterMs: 40,
+  rampMs: 60,
+  slowStartDoublingMs: 25,
+};
+
 /** Builds a rig; VMs are added by the caller on rig.host before running. */
-export function makeRig(policy: Policy, slas: Record<VmId, Sla>, host: Partial<SimHostOptions> = {}): Rig {
+export function makeRig(control: RigControl, slas: Readonly<Record<VmId, Sla>>, host: Partial<SimHostOptions> = {}): Rig {
   const h = new SimHost({ capacityBps: PORT_BPS, applyDelayMs: 30, rampMs: 60, ...host });
-  const ctl = new Controller({ policy, capacityBps: PORT_BPS, tickMs: TICK_MS, clock: h.clock, listVms: simInventory(h, slas), perVmTimeoutMs: 50 });
+  let ctl: Controller | null = null;
+  if (control === 'oracle') {
+    h.setPortScheduler(new Map(Object.entries(slas).filter(([, s]) => s.guaranteeBps > 0).map(([id, s]) => [id, s.guaranteeBps])));
+  } else if (control !== 'baseline') {
+    ctl = new Controller({ policy: control, capacityBps: h.capacityBps, tickMs: TICK_MS, clock: h.clock, listVms: simInventory(h, slas), perVmTimeoutMs: 50 });
+  }
   const rates = new Map<VmId, number[]>();
   const totals: number[] = [];
+  const lastBits = new Map<VmId, number>();
   return {
     host: h,
     ctl,
@@ -43,12 +69,17 @@ export function makeRig(policy: Policy, slas: Record<VmId, Sla>, host: Partial<S
     async run(ticks: number) {
       for (let i = 0; i < ticks; i++) {
         h.advance(TICK_MS);
+        let total = 0;
         for (const id of h.vmIds()) {
           if (!rates.has(id)) rates.set(id, new Array<number>(totals.length).fill(0));
-          rates.get(id)!.push(h.rateOf(id));
+          const bits = h.sentBits(id);
+          const rate = ((bits - (lastBits.get(id) ?? 0)) * 1000) / TICK_MS;
+          lastBits.set(id, bits);
+          rates.get(id)!.push(rate);
+          total += rate;
         }
-        totals.push(h.totalRateBps());
-        await ctl.tickOnce();
+        totals.push(total);
+        if (ctl) await ctl.tickOnce();
       }
     },
   };

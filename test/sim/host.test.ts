@@ -96,3 +96,100 @@ describe('SimHost', () => {
     await expect(a.readTx()).rejects.toMatchObject({ code: 'E_SIM_NO_VM' });
   });
 });
+
+describe('SimHost: what the emulated host shows', () => {
+  it('a capped TCP sender fills only capFill of its cap, an uncapped one is not affected', async () => {
+    const host = new SimHost({ capacityBps: 1e9, applyDelayMs: 0, capFill: 0.95 });
+    const a = host.addVm('a', { flows: 2 });
+    host.addVm('b', { flows: 1, demandBps: 100e6 });
+    await a.applyCap(400e6);
+    host.advance(100);
+    expect(host.rateOf('a')).toBeCloseTo(380e6, 0);
+    expect(host.rateOf('b')).toBeCloseTo(100e6, 0);
+  });
+
+  it('noise is seeded: the same seed gives the same run, another seed another one', () => {
+    const run = (seed: number): number[] => {
+      const host = new SimHost({ capacityBps: 1e9, noiseFrac: 0.05, seed });
+      host.addVm('a', { flows: 1, demandBps: 300e6 });
+      host.addVm('b', { flows: 3 });
+      const out: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        host.advance(200);
+        out.push(host.rateOf('a'));
+      }
+      return out;
+    };
+    expect(run(7)).toEqual(run(7));
+    expect(run(7)).not.toEqual(run(8));
+    // Noise moves shares, never the port's total past what it delivers.
+    const spread = run(7);
+    expect(Math.max(...spread) - Math.min(...spread)).toBeGreaterThan(0);
+  });
+
+  it('applies jittered past each other land out of order: the one landing last is in force', async () => {
+    // Find a seed where the first apply lands after the second (jitter 100 ms, asked 5 ms apart).
+    for (let seed = 1; seed < 200; seed++) {
+      const host = new SimHost({ capacityBps: 1e9, applyDelayMs: 10, applyJitterMs: 100, seed });
+      const a = host.addVm('a', { flows: 1 });
+      await a.applyCap(100e6);
+      host.advance(5);
+      await a.applyCap(200e6);
+      const shown = (await a.readCap()).capBps;
+      host.advance(200);
+      expect(host.capOf('a')).toBe(shown);
+      if (shown === 100e6) return; // the older change won: out of order, as it can be for real
+    }
+    throw new Error('no seed landed the applies out of order');
+  });
+
+  it('after sitting at a tiny cap, TCP climbs back only as fast as slow start doubles it', async () => {
+    const host = new SimHost({ capacityBps: 1e9, applyDelayMs: 0, slowStartDoublingMs: 40 });
+    const a = host.addVm('a', { flows: 1 });
+    await a.applyCap(5e6);
+    host.advance(500);
+    await a.applyCap(null);
+    host.advance(100);
+    // 100 ms is 2.5 doublings from 5 Mbit/s: far from the port.
+    expect(host.rateOf('a')).toBeLessThan(40e6);
+    host.advance(400);
+    expect(host.rateOf('a')).toBeGreaterThan(0.99e9);
+  });
+
+  it('a counter read can be a few ms old: rates over a window wobble, the counter never goes back', async () => {
+    const host = new SimHost({ capacityBps: 1e9, readSkewMs: 10, seed: 3 });
+    const a = host.addVm('a', { flows: 1 });
+    let last = await a.readTx();
+    const rates: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      host.advance(200);
+      const now = await a.readTx();
+      expect(now.txBytes).toBeGreaterThanOrEqual(last.txBytes);
+      rates.push((Number(now.txBytes - last.txBytes) * 8 * 1000) / (now.atMs - last.atMs));
+      last = now;
+    }
+    expect(Math.max(...rates)).toBeGreaterThan(1.01e9);
+    expect(Math.min(...rates)).toBeLessThan(0.99e9);
+  });
+
+  it('the oracle port keeps each Guarantee VM its rate and lends the excess', () => {
+    const host = new SimHost({ capacityBps: 1e9 });
+    host.addVm('g', { flows: 1 });
+    host.addVm('be', { flows: 5 });
+    host.setPortScheduler(new Map([['g', 500e6]]));
+    host.advance(100);
+    expect(host.rateOf('g')).toBeCloseTo(500e6, 0);
+    host.setTraffic('g', { flows: 1, demandBps: 200e6 });
+    host.advance(100);
+    expect(host.rateOf('be')).toBeCloseTo(800e6, 0);
+    host.setPortScheduler(null);
+    host.setTraffic('g', { flows: 1 });
+    host.advance(100);
+    expect(host.rateOf('g')).toBeCloseTo(1e9 / 6, 0);
+  });
+
+  it('refuses a bad host option with a stable code', () => {
+    expect(() => new SimHost({ capacityBps: 1e9, capFill: 1.5 })).toThrow(expect.objectContaining({ code: 'E_SIM_BAD_OPTION' }));
+    expect(() => new SimHost({ capacityBps: 1e9, noiseFrac: -1 })).toThrow(expect.objectContaining({ code: 'E_SIM_BAD_OPTION' }));
+  });
+});
