@@ -1,87 +1,159 @@
 /**
- * The daqs policy: reserve for each Guarantee VM what it needs, learn what the port really
- * delivers, and water-fill the rest among Best-Effort VMs by weight.
+ * The daqs policy: keep for each Guarantee VM what it needs, learn what the port really
+ * delivers and how much of its cap each capped VM really sends, and share the rest max-min
+ * by weight among the VMs that want it.
  *
- * A Guarantee VM is in one of two modes:
- * - `contended`: it may want its whole guarantee, so the full guarantee is reserved (a jump,
- *   not a step). If it stays short of it, either the port delivers less than we believe
- *   (lower the learned capacity by the shortfall) or the VM wants less (its rate does not rise
- *   although the port has spare room): the second case demotes it and undoes the lowering.
- * - `demand`: it sends less than its guarantee and does not use the room it has, so it gets
- *   what it sends plus headroom for its TCP to grow; filling that headroom promotes it back.
- * Guarantee VMs are never capped (except by their own maximum, never below the guarantee).
+ * Per tick:
+ * 1. Each VM's window is judged: held by its cap (it sends at least heldFrac × its fill ×
+ *    its cap, or is still ramping up) or not. A window in which its cap changed, or that the
+ *    loop marks unsettled, or that is too short, keeps the last judgement and teaches nothing.
+ *    A held VM's rate / cap teaches its fill ratio (HTB under-fill).
+ * 2. The port: what it delivered, robustly (a level held two ticks running, the highest of
+ *    the last deliveredWindowTicks), is a floor for the learned capacity; the nominal speed a
+ *    ceiling. Capacity is lowered only on evidence (a contended Guarantee VM short while the
+ *    port carries all it was seen to carry), tentatively, and given back in full if the VM
+ *    does not use the room; it is probed upward while nobody is short (backing off after a
+ *    probe that hurt). While no Guarantee VM sends, the budget is the nominal speed: an
+ *    overestimate costs nobody.
+ * 3. Guarantee VMs: see daqs-guarantee.ts (contended: the guarantee plus a learned boost;
+ *    demand: what it sends plus headroom). They are uncapped, except while another Guarantee
+ *    VM is at risk (contended and within riskFrac of its guarantee): then the others are
+ *    capped, never below their guarantee plus headroom.
+ * 4. Allocation and caps: see daqs-allocate.ts.
  */
 import type { VmId } from '../core/types.ts';
+import { allocate, type AllocGuarantee, type AllocVm } from './daqs-allocate.ts';
+import { headroomBps, minHeadroomBps, newGuarantee, stepGuarantee, type CapacityAction, type DaqsGuaranteeState, type PortView } from './daqs-guarantee.ts';
 import { isGuarantee, PolicyConfigError, type Policy, type PolicyDecision, type PolicyInput, type PolicyVmDecision, type PolicyVmInput } from './types.ts';
-import { waterFill, type FillClaim } from './waterfill.ts';
+
+export type { DaqsGuaranteeState } from './daqs-guarantee.ts';
 
 /** Tunables of the daqs policy; every fraction is relative to the quantity it names. */
 export interface DaqsOptions {
-  /** A VM sending at least (1 - this) × its cap is held back by the cap. */
-  readonly nearCapFrac: number;
-  /** A Best-Effort VM held back by its cap is assumed to want this × its cap (multiplicative probe). */
-  readonly probeUpFactor: number;
-  /** Room given to a Best-Effort VM below its cap, relative to its rate. */
+  /** A VM sending at least this × its fill × its cap is held back by the cap. */
+  readonly heldFrac: number;
+  /** Room kept above the rate of a VM below its cap (delivered units: the cap adds its fill). */
   readonly growthFrac: number;
-  /** Headroom kept for a Guarantee VM in demand mode: max(this × guarantee, headroomPortFrac × capacity). */
+  /** What a VM below its cap claims of the budget, above its rate. */
+  readonly claimFrac: number;
+  /** A VM whose rate grew at least this factor since the last tick is still ramping: held. */
+  readonly rampFactor: number;
+  /** Share of the gap between a held VM's rate / cap and its fill estimate closed per tick. */
+  readonly fillGain: number;
+  /** Bounds of a learned fill ratio (and the largest cap / allocation it can cause). */
+  readonly minFill: number;
+  /** Fill ratio assumed before any is learned. */
+  readonly initialFill: number;
+  /** Headroom of a Guarantee VM below its guarantee: max(this × guarantee, headroomPortFrac × capacity). */
   readonly headroomFrac: number;
   /** See headroomFrac. */
   readonly headroomPortFrac: number;
-  /** The policy's own aim: a Guarantee VM below this × its guarantee gets more room (a tuning knob, not core/guarantee.ts's "met"). */
-  readonly aimFrac: number;
-  /** The port is full when the sum of rates is within this fraction of the learned capacity. */
+  /** Headroom is at least this × the VM's rate noise (its tick-to-tick deviation). */
+  readonly headroomNoiseFactor: number;
+  /** A Guarantee VM at or above this × its guarantee meets it. */
+  readonly metFrac: number;
+  /** A contended Guarantee VM within this above its guarantee is at risk: the others' excess gets capped. */
+  readonly riskFrac: number;
+  /** Ticks the other Guarantee VMs stay capped after the last tick one was at risk. */
+  readonly riskHoldTicks: number;
+  /** The port is full when it carries at least (1 - this) × the learned capacity (or what it was seen to deliver). */
   readonly saturationSlackFrac: number;
-  /** Learned capacity grows by this fraction per tick while the port is full and no guarantee is at risk. */
-  readonly capacityProbeFrac: number;
-  /** Share of the gap between an observed saturated throughput and the estimate closed per tick. */
-  readonly capacityGain: number;
-  /** The port can only be judged saturated when it carries at least this × nominal. */
-  readonly saturatedFloorFrac: number;
-  /** Learned capacity never goes below this × nominal. */
-  readonly minCapacityFrac: number;
+  /** Capped VMs over-deliver when together they send more than (1 + this) × Σ fill × cap. */
+  readonly overDeliveryFrac: number;
+  /** Share of a contended Guarantee VM's shortfall added to its reservation per tick. */
+  readonly boostGain: number;
+  /** Largest boost, as a fraction of the guarantee. */
+  readonly maxBoostFrac: number;
+  /** Ticks over which what the port delivered is remembered as a floor for its capacity. */
+  readonly deliveredWindowTicks: number;
+  /** First upward probe of the learned capacity, as a fraction of nominal; each probe that did no harm doubles the next, up to maxProbeFrac. */
+  readonly probeFrac: number;
+  /** See probeFrac. */
+  readonly maxProbeFrac: number;
+  /** Ticks between probes; doubled after each probe that hurt a Guarantee VM. */
+  readonly probeIntervalTicks: number;
+  /** See probeIntervalTicks. */
+  readonly maxProbeIntervalTicks: number;
   /** A cap change smaller than this fraction of the cap in force is not made (hysteresis). */
   readonly holdFrac: number;
-  /** Smallest cap set, as a fraction of nominal capacity (tc cannot shape to zero); lowered when many VMs share little. */
+  /** Smallest Best-Effort cap, as a fraction of nominal capacity (tc cannot shape to zero). */
   readonly minCapFrac: number;
+  /** Learned capacity never goes below this × nominal. */
+  readonly minCapacityFrac: number;
+  /** A window shorter than this × tickMs is too short to judge or learn from. */
+  readonly minWindowFrac: number;
 }
 
 /** Defaults tuned in the simulator (see docs/controller.md). */
 export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
-  nearCapFrac: 0.1,
-  probeUpFactor: 1.5,
-  growthFrac: 0.1,
-  headroomFrac: 0.05,
-  headroomPortFrac: 0.03,
-  aimFrac: 0.98,
+  heldFrac: 0.88,
+  growthFrac: 0.2,
+  claimFrac: 0.02,
+  rampFactor: 1.25,
+  fillGain: 0.3,
+  minFill: 0.85,
+  initialFill: 1,
+  headroomFrac: 0.01,
+  headroomPortFrac: 0.005,
+  headroomNoiseFactor: 3,
+  metFrac: 0.98,
+  riskFrac: 0.05,
+  riskHoldTicks: 10,
   saturationSlackFrac: 0.02,
-  capacityProbeFrac: 0.01,
-  capacityGain: 0.5,
-  saturatedFloorFrac: 0.85,
-  minCapacityFrac: 0.5,
+  overDeliveryFrac: 0.02,
+  boostGain: 0.5,
+  maxBoostFrac: 0.5,
+  deliveredWindowTicks: 50,
+  probeFrac: 0.01,
+  maxProbeFrac: 0.04,
+  probeIntervalTicks: 5,
+  maxProbeIntervalTicks: 160,
   holdFrac: 0.03,
   minCapFrac: 0.005,
+  minCapacityFrac: 0.5,
+  minWindowFrac: 0.5,
 };
 
-/** What the daqs policy remembers about a Guarantee VM. */
-export interface DaqsGuaranteeState {
-  readonly mode: 'contended' | 'demand';
-  readonly reservedBps: number;
-  readonly demandBps: number;
-  /** Consecutive ticks below the guarantee while contended (0 = none). */
-  readonly deficitTicks: number;
-  readonly rateAtDeficitStartBps: number;
-  /** Capacity taken off during the current deficit episode, given back if the VM turns out to want less. */
-  readonly loweredBps: number;
+/** What daqs remembers about one VM. */
+export interface DaqsVmState {
+  /** Cap in force at the last tick (a different one now means it changed during this window). */
+  readonly capBps: number | null;
+  readonly rateBps: number;
+  readonly held: boolean;
+  readonly fill: number;
+  /** Last allocation (delivered units). */
+  readonly allocBps: number;
+  /** Guarantee VMs only. */
+  readonly guarantee: DaqsGuaranteeState | null;
+}
+
+/** An upward probe of the learned capacity whose effect is being watched. */
+export interface DaqsProbe {
+  readonly capacityBeforeBps: number;
+  readonly stepBps: number;
+  /** Each Guarantee VM's rate when the probe was made. */
+  readonly ratesBps: Readonly<Record<VmId, number>>;
+  readonly ticksLeft: number;
 }
 
 /** State carried between ticks. */
 export interface DaqsState {
-  /** null until the first tick: then the nominal capacity. */
+  /** Learned capacity; null until the first tick. */
   readonly capacityBps: number | null;
-  /** Most the port has been seen to carry (sum of rates in one tick); null before any sample. */
-  readonly provenBps: number | null;
-  readonly guarantees: Readonly<Record<VmId, DaqsGuaranteeState>>;
-  readonly lastRateBps: Readonly<Record<VmId, number>>;
+  /** Sum of rates of the last deliveredWindowTicks ticks, oldest first. */
+  readonly deliveredBps: readonly number[];
+  /** Budget left for the others last tick (to tell when it fell). */
+  readonly budgetBps: number | null;
+  readonly calmTicks: number;
+  /** Ticks until the next upward probe is allowed, and the current interval. */
+  readonly probeWaitTicks: number;
+  readonly probeIntervalTicks: number;
+  /** Size of the next probe. */
+  readonly probeStepBps: number | null;
+  readonly probe: DaqsProbe | null;
+  /** Fill ratio learned across all VMs: the starting point of a VM not yet held. */
+  readonly hostFill: number;
+  readonly vms: Readonly<Record<VmId, DaqsVmState>>;
 }
 
 /** Builds the daqs policy; options override DEFAULT_DAQS_OPTIONS. */
@@ -90,230 +162,252 @@ export function daqsPolicy(options: Partial<DaqsOptions> = {}): Policy<DaqsState
   for (const [k, v] of Object.entries(o)) {
     if (!Number.isFinite(v) || v < 0) throw new PolicyConfigError(`daqs option ${k}=${v}: must be a finite number >= 0`);
   }
-  if (o.probeUpFactor < 1) throw new PolicyConfigError(`daqs option probeUpFactor=${o.probeUpFactor}: must be >= 1`);
+  for (const k of ['minFill', 'initialFill'] as const) {
+    if (!(o[k] > 0 && o[k] <= 1)) throw new PolicyConfigError(`daqs option ${k}=${o[k]}: must be in (0, 1]`);
+  }
+  if (o.initialFill < o.minFill) throw new PolicyConfigError(`daqs option initialFill=${o.initialFill}: must be >= minFill (${o.minFill})`);
+  if (o.deliveredWindowTicks < 2) throw new PolicyConfigError(`daqs option deliveredWindowTicks=${o.deliveredWindowTicks}: must be >= 2`);
   return {
     name: 'daqs',
-    initState: () => ({ capacityBps: null, provenBps: null, guarantees: {}, lastRateBps: {} }),
+    initState: () => ({ capacityBps: null, deliveredBps: [], budgetBps: null, calmTicks: 0, probeWaitTicks: o.probeIntervalTicks, probeIntervalTicks: o.probeIntervalTicks, probeStepBps: null, probe: null, hostFill: o.initialFill, vms: {} }),
     decide: (input, state) => decideDaqs(o, input, state),
   };
 }
 
+/** One VM's window, judged. */
+interface Seen {
+  readonly vm: PolicyVmInput;
+  readonly prev: DaqsVmState | undefined;
+  /** This tick's rate, or the last one when there is no sample. */
+  readonly rateBps: number;
+  readonly held: boolean;
+  /** Held at its cap in a clean window: its rate / cap is its fill ratio. */
+  readonly atCap: boolean;
+  readonly fill: number;
+  /** A clean window: the cap did not change in it, the loop did not flag it, long enough. */
+  readonly settled: boolean;
+}
+
 function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): PolicyDecision<DaqsState> {
   const nominalBps = input.capacityBps;
-  let capacityBps = Math.min(nominalBps, state.capacityBps ?? nominalBps);
-  const lastRateBps: Record<VmId, number> = {};
-  for (const vm of input.vms) {
-    const r = vm.rateBps ?? state.lastRateBps[vm.id];
-    if (r !== undefined) lastRateBps[vm.id] = r;
-  }
-  const sumRateBps = Object.values(lastRateBps).reduce((a, b) => a + b, 0);
-  // The port is the bottleneck when it carries a large share of its nominal speed and no
-  // sending VM is held back by its cap: then the sum of rates is what it really delivers.
-  // Delivered throughput also proves the port carries at least that much. Move halfway,
-  // because a rate measured across a cap change can be off for one tick.
-  const sending = input.vms.filter((vm) => vm.rateBps !== null && vm.rateBps > 0);
-  const unheld = sending.every((vm) => vm.capBps === null || vm.rateBps! < vm.capBps * (1 - o.nearCapFrac));
-  if ((sending.length > 0 && unheld && sumRateBps >= o.saturatedFloorFrac * nominalBps) || sumRateBps > capacityBps) {
-    capacityBps = Math.min(nominalBps, capacityBps + o.capacityGain * (sumRateBps - capacityBps));
-  }
-  const portFull = sumRateBps >= capacityBps * (1 - o.saturationSlackFrac);
+  const floorCapBps = o.minCapacityFrac * nominalBps;
 
-  const guarantees: Record<VmId, DaqsGuaranteeState> = {};
-  const shortfalls: { id: VmId; deficitBps: number }[] = [];
-  let giveBackBps = 0;
-  for (const vm of input.vms) {
-    if (!isGuarantee(vm.sla)) continue;
-    const prev = state.guarantees[vm.id];
-    if (vm.rateBps === null && prev) {
-      guarantees[vm.id] = prev; // no news: keep the last decision
+  // 1. Judge each window.
+  const seen: Seen[] = input.vms.map((vm) => {
+    const prev = state.vms[vm.id];
+    const fill = prev?.fill ?? state.hostFill;
+    if (vm.rateBps === null) return { vm, prev, rateBps: prev?.rateBps ?? 0, held: prev?.held ?? vm.capBps === null, atCap: false, fill, settled: false };
+    const rate = vm.rateBps;
+    const cap = vm.capBps;
+    const settled = vm.settled !== false && prev !== undefined && prev.capBps === cap && (vm.windowMs == null || vm.windowMs >= o.minWindowFrac * input.tickMs);
+    const atCap = cap !== null && rate >= o.heldFrac * fill * cap;
+    // A window in which the cap moved is judged against the lower of the two caps: filling
+    // even that much says it is held, whichever way the cap went.
+    const lowerCap = cap === null ? null : Math.min(cap, prev?.capBps ?? cap);
+    const atLowerCap = lowerCap !== null && rate >= o.heldFrac * fill * lowerCap;
+    // TCP still climbing into room it was given is not yet showing what it wants.
+    const ramping = prev !== undefined && rate >= o.rampFactor * prev.rateBps && rate > o.minCapFrac * nominalBps;
+    const held = cap !== null && ((settled ? atCap : atLowerCap) || ramping);
+    return { vm, prev, rateBps: rate, held, atCap: settled && atCap, fill, settled };
+  });
+
+  // 2. The port.
+  const totalBps = seen.reduce((a, s) => a + s.rateBps, 0);
+  // A tick without a single sample (the first) says nothing about the port.
+  const measured = input.vms.some((vm) => vm.rateBps !== null);
+  const deliveredBps = measured ? [...state.deliveredBps, totalBps].slice(-o.deliveredWindowTicks) : state.deliveredBps;
+  const deliveredFloorBps = Math.min(nominalBps, sustainedMax(deliveredBps));
+  let capacityBps = clamp(Math.max(state.capacityBps ?? nominalBps, deliveredFloorBps), floorCapBps, nominalBps);
+  let capFillBps = 0;
+  let cappedRateBps = 0;
+  for (const s of seen) {
+    if (s.vm.capBps === null || s.vm.rateBps === null) continue;
+    capFillBps += s.fill * s.vm.capBps;
+    cappedRateBps += s.rateBps;
+  }
+  const port: PortView = {
+    nominalBps,
+    capacityBps,
+    deliveredFloorBps,
+    totalBps,
+    lastTotalBps: state.deliveredBps.length > 0 ? state.deliveredBps[state.deliveredBps.length - 1]! : null,
+    // The first measured tick is taken as rising: TCP has only just started.
+    rising: state.deliveredBps.length === 0 || totalBps > (1 + o.saturationSlackFrac) * state.deliveredBps[state.deliveredBps.length - 1]!,
+    overDelivering: cappedRateBps > (1 + o.overDeliveryFrac) * capFillBps,
+    calmTicks: state.calmTicks,
+  };
+
+  // 3. Guarantee VMs.
+  const guarantees = new Map<VmId, DaqsGuaranteeState>();
+  const actions: CapacityAction[] = [];
+  let anyShort = false;
+  for (const s of seen) {
+    if (!isGuarantee(s.vm.sla)) continue;
+    const prevG = s.prev?.guarantee ?? newGuarantee(s.vm.sla.guaranteeBps);
+    if (s.vm.rateBps === null) {
+      guarantees.set(s.vm.id, prevG); // no news: keep the last decision
       continue;
     }
-    const g = stepGuarantee(o, vm, prev, state.lastRateBps[vm.id] ?? null, capacityBps, portFull);
-    guarantees[vm.id] = g.next;
-    giveBackBps += g.giveBackBps;
-    if (g.deficitBps > 0) shortfalls.push({ id: vm.id, deficitBps: g.deficitBps });
+    const step = stepGuarantee(o, s.vm, s.vm.rateBps, prevG, port, s.settled, s.held && s.vm.capBps !== null);
+    guarantees.set(s.vm.id, step.next);
+    if (step.action.kind !== 'none') actions.push(step.action);
+    anyShort ||= step.short;
   }
-  capacityBps = Math.min(nominalBps, capacityBps + giveBackBps);
+  // Undo first (the port proved it had room), then lower (never below what it delivered).
+  // An episode the VM did not use gives back all it took: the lowering proved nothing. (If
+  // the port does carry less, a squeezed demand-mode VM shows it again.)
+  for (const a of actions) if (a.kind === 'restore') capacityBps = Math.max(capacityBps, Math.min(nominalBps, a.toBps));
+  for (const a of actions) if (a.kind === 'lower') capacityBps = Math.max(deliveredFloorBps, floorCapBps, Math.min(capacityBps, a.toBps));
+  // A Guarantee VM sends unless it is idle (under half its headroom); one not measured yet may.
+  const active = seen.some((s) => {
+    const g = guarantees.get(s.vm.id);
+    return g !== undefined && (g.mode === 'contended' || s.rateBps >= minHeadroomBps(o, s.vm.sla.guaranteeBps, nominalBps) / 2);
+  });
+  const squeezed = [...guarantees.values()].some((g) => g.lowTicks > 0);
 
-  // A contended Guarantee VM still short: believe the port carries what it carried (the
-  // observed saturated throughput), never less than needed to close the shortfall.
-  const totalDeficitBps = shortfalls.reduce((a, s) => a + s.deficitBps, 0);
-  if (totalDeficitBps > 0) {
-    const target = Math.max(sumRateBps, capacityBps - totalDeficitBps);
-    const loweredBps = Math.max(0, capacityBps - target);
-    capacityBps -= loweredBps;
-    for (const s of shortfalls) {
-      const g = guarantees[s.id]!;
-      guarantees[s.id] = { ...g, loweredBps: g.loweredBps + (loweredBps * s.deficitBps) / totalDeficitBps };
+  // Fill ratios: only while a Guarantee VM depends on them and gets what it wants. Then a held
+  // VM's rate / cap is its shaper's doing; with a Guarantee VM short it may be the port's.
+  let hostFill = state.hostFill;
+  const fills = new Map<VmId, number>();
+  for (const s of seen) {
+    let fill = s.fill;
+    // (A capped Guarantee VM always learns its own: a shortfall at a cap it fills is the fill's.)
+    const own = isGuarantee(s.vm.sla);
+    if (((active && !anyShort && !squeezed) || own) && s.atCap && s.vm.capBps !== null) {
+      const ratio = Math.min(1, s.rateBps / s.vm.capBps);
+      fill = clamp(fill + o.fillGain * (ratio - fill), o.minFill, 1);
+      hostFill = clamp(hostFill + (o.fillGain / 4) * (ratio - hostFill), o.minFill, 1);
+    }
+    fills.set(s.vm.id, fill);
+  }
+  // While no Guarantee VM sends, the budget is the nominal speed (nobody can pay for an
+  // overestimate), and held VMs that get less than their caps let through show what the
+  // port delivers: the estimate follows it, so a Guarantee VM that starts finds it ready.
+  // (A fill below 1 makes it read low: safe, and a contended Guarantee VM, uncapped, takes
+  // what is left and so shows more.)
+  if (!active && seen.some((s) => s.held && s.settled) && port.totalBps < (1 - o.saturationSlackFrac) * capFillBps && !port.rising) {
+    capacityBps = clamp(Math.max(deliveredFloorBps, sustainedLevel(deliveredBps)), floorCapBps, nominalBps);
+  }
+
+  // Probing: watch the last probe; make a new one when nobody is short and the port is as
+  // full as we believe it can be.
+  let { probeWaitTicks, probeIntervalTicks, probe } = state;
+  let probeStepBps = state.probeStepBps ?? o.probeFrac * nominalBps;
+  const guaranteeRates: Record<VmId, number> = {};
+  for (const s of seen) if (guarantees.has(s.vm.id)) guaranteeRates[s.vm.id] = s.rateBps;
+  if (probe) {
+    const hurt = actions.some((a) => a.kind === 'lower') || seen.some((s) => {
+      const before = probe!.ratesBps[s.vm.id];
+      return before !== undefined && s.rateBps < before - probe!.stepBps / 2;
+    });
+    if (hurt) {
+      // It overshot: the port is full, at what it delivers.
+      capacityBps = Math.max(deliveredFloorBps, floorCapBps, Math.min(capacityBps, probe.capacityBeforeBps, totalBps));
+      probeIntervalTicks = Math.min(o.maxProbeIntervalTicks, probeIntervalTicks * 2);
+      probeWaitTicks = probeIntervalTicks;
+      probeStepBps = o.probeFrac * nominalBps;
+      probe = null;
+    } else if (probe.ticksLeft <= 1) {
+      // It did no harm: probe more often again, and further.
+      probeIntervalTicks = Math.max(o.probeIntervalTicks, Math.floor(probeIntervalTicks / 2));
+      probeStepBps = Math.min(o.maxProbeFrac * nominalBps, probeStepBps * 2);
+      probe = null;
+    } else {
+      probe = { ...probe, ticksLeft: probe.ticksLeft - 1 };
     }
   }
-  // Probe upward only when no guarantee could pay for an overestimate: no Guarantee VM is
-  // contended. (A contended one that is greedy raises the estimate itself, by taking spare.)
-  const atRisk = Object.values(guarantees).some((g) => g.mode === 'contended');
-  // "Full" counts the headroom kept free for Guarantee VMs as used: it is not on offer.
-  const unusedReservedBps = input.vms.reduce((acc, vm) => {
-    const g = guarantees[vm.id];
-    return g ? acc + Math.max(0, g.reservedBps - (lastRateBps[vm.id] ?? 0)) : acc;
+  probeWaitTicks = Math.max(0, probeWaitTicks - 1);
+  const reservedBps = [...guarantees.values()].reduce((a, g) => a + g.reservedBps, 0);
+  const unusedReservedBps = seen.reduce((a, s) => {
+    const g = guarantees.get(s.vm.id);
+    return g ? a + Math.max(0, g.reservedBps - s.rateBps) : a;
   }, 0);
-  // Caps held by hysteresis may leave up to holdFrac unassigned: that still counts as full.
-  const committedFull = sumRateBps + unusedReservedBps >= capacityBps * (1 - o.saturationSlackFrac - o.holdFrac);
-  // While a Guarantee VM sends, never probe more than one step above the most the port has
-  // ever been seen to carry (a physical lower bound on its capacity): an overestimate would be
-  // paid by that VM if it is demand-limited. With every Guarantee VM idle, nobody pays.
-  const provenBps = Math.min(nominalBps, Math.max(state.provenBps ?? 0, sumRateBps));
-  const guaranteeSending = input.vms.some((vm) => isGuarantee(vm.sla) && (lastRateBps[vm.id] ?? 0) > o.headroomPortFrac * capacityBps / 2);
-  if (!guaranteeSending) {
-    // No Guarantee VM sends: an overestimate costs nobody, so Best-Effort VMs get the port
-    // back at once instead of probing upward a percent per tick.
-    capacityBps = nominalBps;
-  } else if (!atRisk && committedFull && totalDeficitBps === 0) {
-    const ceilingBps = provenBps * (1 + o.capacityProbeFrac);
-    capacityBps = Math.max(capacityBps, Math.min(nominalBps, capacityBps * (1 + o.capacityProbeFrac), ceilingBps));
+  const committedFull = totalBps + unusedReservedBps >= (1 - o.saturationSlackFrac - o.holdFrac) * capacityBps;
+  const wantsMore = seen.some((s) => !isGuarantee(s.vm.sla) && s.held && s.vm.rateBps !== null);
+  // A contended Guarantee VM is uncapped and greedy: any room the estimate leaves, it takes,
+  // and the port is seen to deliver it. Only demand-limited ones leave room unseen: probe then.
+  const contended = [...guarantees.values()].some((g) => g.mode === 'contended');
+  if (active && !contended && !probe && probeWaitTicks === 0 && actions.length === 0 && committedFull && wantsMore && capacityBps < nominalBps && state.calmTicks >= 2) {
+    probe = { capacityBeforeBps: capacityBps, stepBps: probeStepBps, ratesBps: guaranteeRates, ticksLeft: 3 };
+    capacityBps = Math.min(nominalBps, capacityBps + probeStepBps);
+    probeWaitTicks = probeIntervalTicks;
   }
-  capacityBps = Math.max(capacityBps, nominalBps * o.minCapacityFrac);
 
-  const reservedBps = Object.values(guarantees).reduce((a, g) => a + g.reservedBps, 0);
-  const beCaps = allocateBestEffort(o, input, capacityBps - reservedBps, capacityBps, nominalBps);
-
-  const vms: PolicyVmDecision[] = input.vms.map((vm) => {
-    const g = guarantees[vm.id];
-    if (g) {
-      const capBps = vm.sla.maxBps === null ? null : Math.max(vm.sla.maxBps, vm.sla.guaranteeBps);
-      return { id: vm.id, capBps, demandBps: g.demandBps, reservedBps: g.reservedBps };
-    }
-    const b = beCaps.get(vm.id)!;
-    return { id: vm.id, capBps: b.capBps, demandBps: b.demandBps, reservedBps: null };
-  });
-  return { vms, learnedCapacityBps: capacityBps, state: { capacityBps, provenBps, guarantees, lastRateBps } };
-}
-
-interface GuaranteeStep {
-  readonly next: DaqsGuaranteeState;
-  /** Shortfall to close by lowering the learned capacity. */
-  readonly deficitBps: number;
-  /** Capacity lowered earlier for this VM that turned out to be its own low demand. */
-  readonly giveBackBps: number;
-}
-
-function stepGuarantee(o: DaqsOptions, vm: PolicyVmInput, prev: DaqsGuaranteeState | undefined, prevRateBps: number | null, capacityBps: number, portFull: boolean): GuaranteeStep {
-  const guarBps = vm.sla.guaranteeBps;
-  const headroomBps = Math.min(guarBps, Math.max(o.headroomFrac * guarBps, o.headroomPortFrac * capacityBps));
-  const slackBps = headroomBps / 2;
-  const contended = (rate: number): DaqsGuaranteeState => ({ mode: 'contended', reservedBps: guarBps, demandBps: Math.max(guarBps, rate), deficitTicks: 0, rateAtDeficitStartBps: rate, loweredBps: 0 });
-  const demand = (rate: number): DaqsGuaranteeState => ({ mode: 'demand', reservedBps: Math.min(guarBps, rate + headroomBps), demandBps: rate, deficitTicks: 0, rateAtDeficitStartBps: rate, loweredBps: 0 });
-  // A VM first seen, or without a sample yet, may want its whole guarantee: reserve it.
-  if (vm.rateBps === null) return { next: prev ?? contended(0), deficitBps: 0, giveBackBps: 0 };
-  const rate = vm.rateBps;
-  const met = rate >= o.aimFrac * guarBps;
-
-  // A VM that sends (almost) nothing is not being squeezed: TCP always gets some share of a
-  // contended port. It only needs headroom to show it wants more.
-  if (rate < slackBps) return { next: demand(rate), deficitBps: 0, giveBackBps: prev?.loweredBps ?? 0 };
-  let g = prev ?? contended(rate);
-  if (g.mode === 'demand') {
-    // It uses the room we left it (or reaches its guarantee): it may want more, jump.
-    if (met || rate >= g.reservedBps - slackBps) g = contended(rate);
-    else return { next: demand(rate), deficitBps: 0, giveBackBps: 0 };
-  }
-  if (met) return { next: { ...contended(rate), demandBps: Math.max(guarBps, rate) }, deficitBps: 0, giveBackBps: 0 };
-  // A rate that just fell says something changed (its demand, a newcomer), not that the
-  // port carries less: no capacity is taken off for it.
-  const fell = prevRateBps !== null && rate < prevRateBps - slackBps;
-  if (g.deficitTicks === 0) {
-    return { next: { ...g, deficitTicks: 1, rateAtDeficitStartBps: rate, loweredBps: 0, demandBps: guarBps }, deficitBps: fell ? 0 : guarBps - rate, giveBackBps: 0 };
-  }
-  // Still climbing since the last tick (TCP growing into the room it was given)?
-  const rose = rate >= (prevRateBps ?? g.rateAtDeficitStartBps) + slackBps;
-  if (!rose && !portFull) {
-    // Its reservation was in force, the port had room, and it did not take it: it wants less.
-    // Give back half of what the episode took: the port may also really carry less (probing
-    // and observed saturation recover the rest without risking the guarantee).
-    return { next: demand(rate), deficitBps: 0, giveBackBps: g.loweredBps / 2 };
-  }
-  return { next: { ...g, deficitTicks: g.deficitTicks + 1, demandBps: guarBps }, deficitBps: fell ? 0 : guarBps - rate, giveBackBps: 0 };
-}
-
-interface BeCap {
-  readonly capBps: number | null;
-  readonly demandBps: number | null;
-}
-
-function allocateBestEffort(o: DaqsOptions, input: PolicyInput, budgetBps: number, capacityBps: number, nominalBps: number): Map<VmId, BeCap> {
-  const out = new Map<VmId, BeCap>();
-  const minCapBps = o.minCapFrac * nominalBps;
-  const adjustable: { vm: PolicyVmInput; demandBps: number | null; fillDemandBps: number }[] = [];
-  let freeBps = Math.max(0, budgetBps);
-  for (const vm of input.vms) {
-    if (isGuarantee(vm.sla)) continue;
-    const maxBps = vm.sla.maxBps ?? Infinity;
-    if (vm.rateBps === null && vm.capBps !== null) {
-      // No fresh sample: keep its cap, and keep that cap out of what the others share.
-      out.set(vm.id, { capBps: vm.capBps, demandBps: null });
-      freeBps = Math.max(0, freeBps - vm.capBps);
+  // 4. Who is capped, and the budget. While no Guarantee VM sends, nobody can pay for an
+  // overestimate: the nominal speed is the budget, so Best-Effort VMs get the port back at once.
+  const budgetBps = active ? capacityBps : nominalBps;
+  // Protection for a Guarantee VM at risk lasts riskHoldTicks after it was last at risk.
+  const protectedIds = new Set([...guarantees.entries()].filter(([, g]) => g.riskTicks > 0).map(([id]) => id));
+  const bes: AllocVm[] = [];
+  const cappedGs: AllocGuarantee[] = [];
+  let uncappedReservedBps = 0;
+  for (const s of seen) {
+    const g = guarantees.get(s.vm.id);
+    if (!g) {
+      bes.push({ vm: s.vm, claimBps: claimOf(o, s), rateBps: s.rateBps, held: s.held, fill: fills.get(s.vm.id)! });
       continue;
     }
-    if (vm.rateBps === null) {
-      // Never measured and uncapped: it starts at its fair share, its demand unknown.
-      adjustable.push({ vm, demandBps: null, fillDemandBps: maxBps });
-      continue;
+    // Capped only while another Guarantee VM is at risk; never below guarantee plus headroom.
+    const othersProtected = [...protectedIds].some((id) => id !== s.vm.id);
+    if (othersProtected && !g.atRisk) {
+      const h = headroomBps(o, s.vm.sla.guaranteeBps, nominalBps, g.noiseBps);
+      cappedGs.push({ vm: s.vm, claimBps: s.held ? Infinity : Math.max(0, s.rateBps - g.reservedBps) * (1 + o.claimFrac), rateBps: s.rateBps, held: s.held, fill: fills.get(s.vm.id)!, reservedBps: g.reservedBps, minBps: s.vm.sla.guaranteeBps + h });
+    } else {
+      uncappedReservedBps += g.reservedBps;
     }
-    const atCap = vm.capBps !== null && vm.rateBps >= vm.capBps * (1 - o.nearCapFrac);
-    const demandBps = Math.min(maxBps, capacityBps, atCap ? Math.max(vm.rateBps, vm.capBps!) * o.probeUpFactor : vm.rateBps);
-    const fillDemandBps = Math.min(maxBps, atCap ? demandBps : vm.rateBps * (1 + o.growthFrac));
-    adjustable.push({ vm, demandBps, fillDemandBps });
   }
-  // A VM held by its cap claims at least its weighted equal share at once: a newcomer with a
-  // tiny cap reaches its fair level in one tick instead of crawling up by probeUpFactor.
-  const totalWeight = adjustable.reduce((acc, a) => acc + weightOf(a.vm), 0);
-  const claims: FillClaim[] = adjustable.map((a) => {
-    const held = a.vm.rateBps !== null && a.vm.capBps !== null && a.vm.rateBps >= a.vm.capBps * (1 - o.nearCapFrac);
-    const equalShareBps = (freeBps * weightOf(a.vm)) / totalWeight;
-    return { demandBps: held ? Math.min(a.vm.sla.maxBps ?? Infinity, Math.max(a.fillDemandBps, equalShareBps)) : a.fillDemandBps, weight: weightOf(a.vm) };
+  const alloc = allocate(o, nominalBps, budgetBps - uncappedReservedBps, bes, cappedGs);
+
+  // A cut (the budget left for the others falls, or any cap goes down) frees room that shows
+  // over the next windows: shortfalls are not judged until two have passed.
+  const othersBudgetBps = budgetBps - reservedBps;
+  const budgetFell = state.budgetBps !== null && othersBudgetBps < state.budgetBps - o.holdFrac * nominalBps;
+  const capCut = seen.some((s) => {
+    const next = alloc.capBps.get(s.vm.id);
+    return next !== undefined && s.vm.rateBps !== null && (s.vm.capBps === null || next < (1 - o.holdFrac) * s.vm.capBps) && s.rateBps > next;
   });
-  // The floor never takes more than half the budget, however many VMs share it.
-  const floorBps = Math.max(1e3, Math.min(minCapBps, freeBps / (2 * Math.max(1, adjustable.length))));
-  const first = fillWithFloor(freeBps, claims, floorBps);
-  const spareBps = freeBps - first.reduce((a, b) => a + b, 0);
-  // What nobody claims is spread by weight too, so every VM can grow into it (work-conserving).
-  const extra = spareBps > 0 ? waterFill(spareBps, adjustable.map((a, i) => ({ demandBps: Math.max(0, (a.vm.sla.maxBps ?? Infinity) - first[i]!), weight: weightOf(a.vm) }))) : first.map(() => 0);
-  const computed = adjustable.map((a, i) => {
-    const raw = first[i]! + extra[i]!;
-    return a.vm.sla.maxBps === null ? raw : Math.min(raw, Math.max(a.vm.sla.maxBps, floorBps));
-  });
-  // Hysteresis: keep the cap in force when the change is small, unless the sum would then
-  // exceed the budget (a guarantee could pay for it).
-  const held = adjustable.map((a, i) => {
-    const cur = a.vm.capBps;
-    const want = computed[i]!;
-    const inBounds = cur !== null && cur <= (a.vm.sla.maxBps ?? Infinity);
-    return inBounds && Math.abs(want - cur) <= o.holdFrac * cur ? cur : want;
-  });
-  const heldSum = held.reduce((a, b) => a + b, 0);
-  const final = heldSum > Math.max(freeBps, 0) * (1 + 1e-9) + 1e-6 ? held.map((h, i) => Math.min(h, computed[i]!)) : held;
-  adjustable.forEach((a, i) => out.set(a.vm.id, { capBps: final[i]!, demandBps: a.demandBps }));
-  return out;
+  const calmTicks = budgetFell || capCut ? 0 : state.calmTicks + 1;
+
+  const vmsOut: PolicyVmDecision[] = [];
+  const vmStates: Record<VmId, DaqsVmState> = {};
+  for (const s of seen) {
+    const g = guarantees.get(s.vm.id) ?? null;
+    let capBps: number | null;
+    if (alloc.capBps.has(s.vm.id)) capBps = alloc.capBps.get(s.vm.id)!;
+    else capBps = s.vm.sla.maxBps === null ? null : Math.max(s.vm.sla.maxBps, s.vm.sla.guaranteeBps);
+    const allocBps = alloc.allocBps.get(s.vm.id) ?? g?.reservedBps ?? 0;
+    vmStates[s.vm.id] = { capBps: s.vm.capBps, rateBps: s.rateBps, held: s.held, fill: fills.get(s.vm.id)!, allocBps, guarantee: g };
+    const demandBps = g
+      ? g.mode === 'contended' ? Math.max(s.vm.sla.guaranteeBps, s.rateBps) : s.rateBps
+      : s.held ? null : s.rateBps;
+    vmsOut.push({ id: s.vm.id, capBps, demandBps, reservedBps: g ? g.reservedBps : null });
+  }
+  return {
+    vms: vmsOut,
+    learnedCapacityBps: capacityBps,
+    state: { capacityBps, deliveredBps, budgetBps: othersBudgetBps, calmTicks, probeWaitTicks, probeIntervalTicks, probeStepBps, probe, hostFill, vms: vmStates },
+  };
 }
 
-/**
- * Water-filling where nobody gets less than floorBps (tc cannot shape to zero): VMs that
- * would fall below it are pinned at it and the others share what remains, so the total stays
- * within the budget whenever the budget covers every floor.
- */
-function fillWithFloor(budgetBps: number, claims: readonly FillClaim[], floorBps: number): number[] {
-  const pinned = new Set<number>();
-  for (;;) {
-    const free = claims.map((_, i) => i).filter((i) => !pinned.has(i));
-    const fill = waterFill(budgetBps - pinned.size * floorBps, free.map((i) => claims[i]!));
-    const low = free.filter((_, k) => fill[k]! < floorBps);
-    if (low.length === 0 || free.length === 0) {
-      const out = claims.map(() => floorBps);
-      free.forEach((i, k) => (out[i] = fill[k]!));
-      return out;
-    }
-    for (const i of low) pinned.add(i);
-  }
+/** What a Best-Effort VM claims of the budget (delivered units); null = keep its cap. */
+function claimOf(o: DaqsOptions, s: Seen): number | null {
+  if (s.vm.rateBps === null) return s.vm.capBps === null ? Infinity : null;
+  return s.held ? Infinity : s.rateBps * (1 + o.claimFrac);
 }
 
-function weightOf(vm: PolicyVmInput): number {
-  return vm.sla.weight > 0 ? vm.sla.weight : 1;
+/** The level the port carried over its last two ticks (the lower of them). */
+function sustainedLevel(seriesBps: readonly number[]): number {
+  const n = seriesBps.length;
+  return n < 2 ? 0 : Math.min(seriesBps[n - 1]!, seriesBps[n - 2]!);
+}
+
+/** The highest level the port carried two ticks running (one noisy window is not enough). */
+function sustainedMax(seriesBps: readonly number[]): number {
+  let best = 0;
+  for (let i = 1; i < seriesBps.length; i++) best = Math.max(best, Math.min(seriesBps[i]!, seriesBps[i - 1]!));
+  return best;
+}
+
+function clamp(x: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, x));
 }

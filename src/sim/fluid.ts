@@ -25,6 +25,8 @@ export interface FluidVm {
   readonly capFill?: number;
   /** Multiplies the VM's ceilings and its weight at the port this instant (TCP's ups and downs); default 1. */
   readonly noise?: number;
+  /** Most it can send this instant while TCP is still growing (null/absent = no such limit). */
+  readonly reachBps?: number | null;
 }
 
 /** The most a VM would send on an empty port, with its cap. */
@@ -34,7 +36,7 @@ export function ceilingOf(vm: FluidVm): number {
   const own = Math.min(vm.flows * (vm.perFlowLimitBps ?? Infinity), vm.demandBps ?? Infinity) * k;
   // An HTB class never passes its rate, whatever the noise: the fill only ever lowers it.
   const capped = vm.capBps === null ? Infinity : vm.capBps * Math.min(1, (vm.capFill ?? 1) * k);
-  return Math.min(own, capped);
+  return Math.min(own, capped, vm.reachBps ?? Infinity);
 }
 
 /** Each VM's share of a port that delivers portBps, in input order. */
@@ -55,7 +57,8 @@ export function shareGuaranteed(portBps: number, vms: readonly FluidVm[], guaran
   const sumG = gIdx.reduce((a, i) => a + guaranteesBps[i]!, 0);
   const fit = sumG > portBps ? portBps / sumG : 1;
   const out = new Array<number>(vms.length).fill(0);
-  for (const i of gIdx) out[i] = Math.min(ceilings[i]!, guaranteesBps[i]! * fit);
+  // A guaranteed class wobbles with its TCP like any other sender.
+  for (const i of gIdx) out[i] = Math.min(ceilings[i]!, guaranteesBps[i]! * fit * (vms[i]!.noise ?? 1));
   const beWeights = beIdx.map((i) => Math.max(1, vms[i]!.flows) * (vms[i]!.noise ?? 1));
   const shareBe = (budget: number): void => {
     const got = waterFill(budget, beIdx.map((i, k) => ({ demandBps: Math.max(0, ceilings[i]! - out[i]!), weight: beWeights[k]! })));

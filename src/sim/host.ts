@@ -15,7 +15,7 @@ import type { CapReading, TxSample, VmEndpoint, VmId } from '../core/types.ts';
 import { seededRandom, type Random } from '../util/random.ts';
 import { SimClock } from './clock.ts';
 import { SimFaultError, SimRequestError } from './errors.ts';
-import { shareFluid, shareGuaranteed, type FluidVm } from './fluid.ts';
+import { ceilingOf, shareFluid, shareGuaranteed, type FluidVm } from './fluid.ts';
 
 /** How a simulated VM's traffic behaves. */
 export interface SimTraffic {
@@ -48,7 +48,7 @@ export interface SimHostOptions {
   readonly slowStartDoublingMs?: number;
   /** Fraction of its cap a capped TCP sender delivers (HTB under-fill); default 1. */
   readonly capFill?: number;
-  /** Relative deviation of each VM's rate, redrawn every noisePeriodMs; default 0. */
+  /** Relative deviation of a one-flow VM's rate (n flows: this / √n), redrawn every noisePeriodMs; default 0. */
   readonly noiseFrac?: number;
   /** How long one noise draw lasts; default 100 ms. */
   readonly noisePeriodMs?: number;
@@ -224,26 +224,28 @@ export class SimHost {
     }
     if (this.noiseFrac > 0 && now >= this.#nextNoiseMs) {
       this.#nextNoiseMs = now + this.noisePeriodMs;
+      // Flows wobble independently, so a VM's total wobbles less the more flows it has.
       // Bounded to ±3 deviations so a draw never turns a rate negative.
-      for (const vm of vms) vm.noise = 1 + this.noiseFrac * Math.max(-3, Math.min(3, this.#random.normal()));
+      for (const vm of vms) vm.noise = 1 + (this.noiseFrac / Math.sqrt(Math.max(1, vm.traffic.flows))) * Math.max(-3, Math.min(3, this.#random.normal()));
     }
-    const fluid: FluidVm[] = vms.map((vm) => ({ ...vm.traffic, capFill: vm.traffic.capFill ?? this.capFill, capBps: vm.capBps, noise: vm.noise }));
-    const portBps = this.capacityBps * this.efficiency;
-    const guarantees = this.#portGuarantees;
-    const targets = guarantees === null ? shareFluid(portBps, fluid) : shareGuaranteed(portBps, fluid, vms.map((vm) => guarantees.get(vm.id) ?? 0));
+    // TCP grows into new room over about rampMs, and never faster than slow start doubles it
+    // (after sitting at a tiny cap, the first ticks of a raise are slow); until it has grown,
+    // the room it has not taken yet stays with the others. Shapers cut at once.
     const alpha = this.rampMs > 0 ? 1 - Math.exp(-dtMs / this.rampMs) : 1;
-    const growth = this.slowStartDoublingMs > 0 ? 2 ** (dtMs / this.slowStartDoublingMs) : Infinity;
-    vms.forEach((vm, i) => {
-      const target = targets[i]!;
-      if (target <= vm.rateBps) {
-        vm.rateBps = target; // shapers cut at once
-        return;
-      }
-      // TCP grows into new room over about rampMs, and never faster than slow start doubles
-      // it: after sitting at a tiny cap, the first ticks of a raise are slow.
-      const lagged = vm.rateBps + (target - vm.rateBps) * alpha;
-      vm.rateBps = Math.min(lagged, Math.max(vm.rateBps, vm.traffic.flows * SLOW_START_FROM_BPS) * growth);
+    const doubling = this.slowStartDoublingMs > 0 ? 2 ** (dtMs / this.slowStartDoublingMs) : Infinity;
+    const portBps = this.capacityBps * this.efficiency;
+    const fluid: FluidVm[] = vms.map((vm) => {
+      const base: FluidVm = { ...vm.traffic, capFill: vm.traffic.capFill ?? this.capFill, capBps: vm.capBps, noise: vm.noise };
+      // (An uncapped sender without a demand limit grows toward the port.)
+      const ceiling = Math.min(ceilingOf(base), portBps);
+      if (ceiling <= vm.rateBps) return base;
+      const lagged = vm.rateBps + (ceiling - vm.rateBps) * alpha;
+      const slowStart = Math.max(vm.rateBps, vm.traffic.flows * SLOW_START_FROM_BPS) * doubling;
+      return { ...base, reachBps: Math.min(lagged, slowStart) };
     });
+    const guarantees = this.#portGuarantees;
+    const rates = guarantees === null ? shareFluid(portBps, fluid) : shareGuaranteed(portBps, fluid, vms.map((vm) => guarantees.get(vm.id) ?? 0));
+    vms.forEach((vm, i) => (vm.rateBps = rates[i]!));
   }
 
   #vm(id: VmId): SimVm {
