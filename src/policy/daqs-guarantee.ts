@@ -111,9 +111,9 @@ export function headroomBps(o: GuaranteeOptions, guaranteeBps: number, nominalBp
   return Math.min(guaranteeBps, Math.max(minHeadroomBps(o, guaranteeBps, nominalBps), o.headroomNoiseFactor * noiseBps));
 }
 
-/** The state of a Guarantee VM first seen: it may want its whole guarantee. */
-export function newGuarantee(guaranteeBps: number): DaqsGuaranteeState {
-  return { mode: 'contended', reservedBps: guaranteeBps, boostBps: 0, baseBps: 0, totalAtBaseBps: 0, rateBps: 0, meanBps: 0, noiseBps: 0, sinceTicks: 0, useTicks: 0, lowTicks: 0, atRisk: false, riskTicks: 0, episode: null };
+/** The state of a Guarantee VM first seen: it may want its whole guarantee, and may be at risk. */
+export function newGuarantee(o: GuaranteeOptions, guaranteeBps: number): DaqsGuaranteeState {
+  return { mode: 'contended', reservedBps: guaranteeBps, boostBps: 0, baseBps: 0, totalAtBaseBps: 0, rateBps: 0, meanBps: 0, noiseBps: 0, sinceTicks: 0, useTicks: 0, lowTicks: 0, atRisk: true, riskTicks: o.riskHoldTicks, episode: null };
 }
 
 const NONE: CapacityAction = { kind: 'none' };
@@ -127,9 +127,9 @@ const NOISE_PRIOR_FRAC = 0.02;
 /** Largest tick-to-tick change, relative to the rate, taken as noise. */
 const NOISE_MAX_FRAC = 0.1;
 /** Ticks well under its base (with the port full) before a demand-mode VM counts as squeezed. */
-const SQUEEZE_TICKS = 3;
-/** "Well under": this many deviations of its noise (three ticks running: not noise). */
-const SQUEEZE_DEVIATIONS = 1.5;
+const SQUEEZE_TICKS = 2;
+/** "Well under": its recent mean this many deviations of its noise below its base. */
+const SQUEEZE_DEVIATIONS = 1;
 
 /**
  * Advances one Guarantee VM by a tick in which it was measured. `judge`: its window is clean;
@@ -143,7 +143,9 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
   // Until it is learned, assume a few percent: headroom too tight for its noise would read
   // every upward wobble as a VM that wants more.
   const priorBps = prev.noiseBps > 0 ? prev.noiseBps : NOISE_PRIOR_FRAC * rateBps;
-  const noiseBps = judge && prev.rateBps > 0 && rateBps >= hMin / 2 && stepBps <= NOISE_MAX_FRAC * rateBps
+  // (Not while the port is still settling after a cut or ramping up: that is change, not noise.)
+  const quiet = judge && port.calmTicks >= 2 && !port.rising;
+  const noiseBps = quiet && prev.rateBps > 0 && rateBps >= hMin / 2 && stepBps <= NOISE_MAX_FRAC * rateBps
     ? priorBps + NOISE_GAIN * (ABS_DIFF_TO_DEVIATION * stepBps - priorBps)
     : priorBps;
   const h = headroomBps(o, g, port.nominalBps, noiseBps);
@@ -157,7 +159,8 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
   // VM's excess could push it under, so theirs gets capped.
   const atRisk = rateBps < g * (1 + o.riskFrac) && !heldByCap;
   const contended = (boostBps: number, sinceTicks: number, episode: DaqsGuaranteeState['episode'], riskTicks: number): DaqsGuaranteeState => ({
-    ...base, mode: 'contended', reservedBps: g + boostBps, boostBps, sinceTicks, useTicks: 0, lowTicks: 0, atRisk, riskTicks, episode,
+    // One deviation of its own noise on top: it is judged on every tick, not on average.
+    ...base, mode: 'contended', reservedBps: g + boostBps + noiseBps, boostBps, sinceTicks, useTicks: 0, lowTicks: 0, atRisk, riskTicks, episode,
   });
   // Idle: TCP always gets some share of a busy port, so this is its choice. Headroom only.
   if (rateBps < hMin / 2) return { next: { ...demand(rateBps), reservedBps: Math.min(g, rateBps + hMin) }, action: NONE, short: false };
@@ -179,7 +182,8 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
     const baseBps = follow ? prev.baseBps + MEAN_GAIN * (rateBps - prev.baseBps) : prev.baseBps;
     const totalAtBaseBps = follow ? port.totalBps : prev.totalAtBaseBps;
     const portFull = port.totalBps >= (1 - o.saturationSlackFrac) * Math.min(port.capacityBps, port.deliveredFloorBps);
-    const low = portFull && rateBps < baseBps - Math.max(hMin, SQUEEZE_DEVIATIONS * noiseBps);
+    // (Judged on its recent mean, so that one noisy tick neither triggers nor resets it.)
+    const low = portFull && meanBps < baseBps - Math.max(hMin, SQUEEZE_DEVIATIONS * noiseBps);
     const lowTicks = low ? prev.lowTicks + 1 : 0;
     // Under its usual rate on a full port: others may be taking it. Another Guarantee VM's
     // excess gets capped at once (cheap: never below its own guarantee plus headroom).

@@ -66,10 +66,8 @@ export interface DaqsOptions {
   readonly maxBoostFrac: number;
   /** Ticks over which what the port delivered is remembered as a floor for its capacity. */
   readonly deliveredWindowTicks: number;
-  /** First upward probe of the learned capacity, as a fraction of nominal; each probe that did no harm doubles the next, up to maxProbeFrac. */
+  /** One upward probe of the learned capacity, as a fraction of nominal (below the smallest headroom). */
   readonly probeFrac: number;
-  /** See probeFrac. */
-  readonly maxProbeFrac: number;
   /** Ticks between probes; doubled after each probe that hurt a Guarantee VM. */
   readonly probeIntervalTicks: number;
   /** See probeIntervalTicks. */
@@ -104,8 +102,7 @@ export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
   boostGain: 0.5,
   maxBoostFrac: 0.5,
   deliveredWindowTicks: 50,
-  probeFrac: 0.01,
-  maxProbeFrac: 0.04,
+  probeFrac: 0.0025,
   probeIntervalTicks: 5,
   maxProbeIntervalTicks: 160,
   holdFrac: 0.03,
@@ -130,7 +127,8 @@ export interface DaqsVmState {
 /** An upward probe of the learned capacity whose effect is being watched. */
 export interface DaqsProbe {
   readonly capacityBeforeBps: number;
-  readonly stepBps: number;
+  /** The port's total when it was made. */
+  readonly totalBeforeBps: number;
   /** Each Guarantee VM's rate when the probe was made. */
   readonly ratesBps: Readonly<Record<VmId, number>>;
   readonly ticksLeft: number;
@@ -148,8 +146,6 @@ export interface DaqsState {
   /** Ticks until the next upward probe is allowed, and the current interval. */
   readonly probeWaitTicks: number;
   readonly probeIntervalTicks: number;
-  /** Size of the next probe. */
-  readonly probeStepBps: number | null;
   readonly probe: DaqsProbe | null;
   /** Fill ratio learned across all VMs: the starting point of a VM not yet held. */
   readonly hostFill: number;
@@ -169,10 +165,13 @@ export function daqsPolicy(options: Partial<DaqsOptions> = {}): Policy<DaqsState
   if (o.deliveredWindowTicks < 2) throw new PolicyConfigError(`daqs option deliveredWindowTicks=${o.deliveredWindowTicks}: must be >= 2`);
   return {
     name: 'daqs',
-    initState: () => ({ capacityBps: null, deliveredBps: [], budgetBps: null, calmTicks: 0, probeWaitTicks: o.probeIntervalTicks, probeIntervalTicks: o.probeIntervalTicks, probeStepBps: null, probe: null, hostFill: o.initialFill, vms: {} }),
+    initState: () => ({ capacityBps: null, deliveredBps: [], budgetBps: null, calmTicks: 0, probeWaitTicks: o.probeIntervalTicks, probeIntervalTicks: o.probeIntervalTicks, probe: null, hostFill: o.initialFill, vms: {} }),
     decide: (input, state) => decideDaqs(o, input, state),
   };
 }
+
+/** A rate within this fraction of the last one is steady. */
+const STEADY_FRAC = 0.05;
 
 /** One VM's window, judged. */
 interface Seen {
@@ -208,7 +207,9 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     // TCP still climbing into room it was given is not yet showing what it wants.
     const ramping = prev !== undefined && rate >= o.rampFactor * prev.rateBps && rate > o.minCapFrac * nominalBps;
     const held = cap !== null && ((settled ? atCap : atLowerCap) || ramping);
-    return { vm, prev, rateBps: rate, held, atCap: settled && atCap, fill, settled };
+    // Its rate / cap is its fill only at a steady rate: TCP still climbing reads low.
+    const steady = prev !== undefined && Math.abs(rate - prev.rateBps) <= STEADY_FRAC * rate;
+    return { vm, prev, rateBps: rate, held, atCap: settled && atCap && steady, fill, settled };
   });
 
   // 2. The port.
@@ -243,7 +244,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   let anyShort = false;
   for (const s of seen) {
     if (!isGuarantee(s.vm.sla)) continue;
-    const prevG = s.prev?.guarantee ?? newGuarantee(s.vm.sla.guaranteeBps);
+    const prevG = s.prev?.guarantee ?? newGuarantee(o, s.vm.sla.guaranteeBps);
     if (s.vm.rateBps === null) {
       guarantees.set(s.vm.id, prevG); // no news: keep the last decision
       continue;
@@ -267,13 +268,19 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
 
   // Fill ratios: only while a Guarantee VM depends on them and gets what it wants. Then a held
   // VM's rate / cap is its shaper's doing; with a Guarantee VM short it may be the port's.
+  // Nor while an uncapped Guarantee VM takes more than its reservation from a full port: then
+  // TCP shares the port, and a capped VM's rate is its share there, not its shaper's fill.
+  const absorbing = port.totalBps >= (1 - o.saturationSlackFrac) * Math.min(capacityBps, deliveredFloorBps) && seen.some((s) => {
+    const g = guarantees.get(s.vm.id);
+    return g !== undefined && g.mode === 'contended' && s.vm.capBps === null && s.rateBps > g.reservedBps + 2 * g.noiseBps;
+  });
   let hostFill = state.hostFill;
   const fills = new Map<VmId, number>();
   for (const s of seen) {
     let fill = s.fill;
     // (A capped Guarantee VM always learns its own: a shortfall at a cap it fills is the fill's.)
     const own = isGuarantee(s.vm.sla);
-    if (((active && !anyShort && !squeezed) || own) && s.atCap && s.vm.capBps !== null) {
+    if (((active && !anyShort && !squeezed && !absorbing) || own) && s.atCap && s.vm.capBps !== null) {
       const ratio = Math.min(1, s.rateBps / s.vm.capBps);
       fill = clamp(fill + o.fillGain * (ratio - fill), o.minFill, 1);
       hostFill = clamp(hostFill + (o.fillGain / 4) * (ratio - hostFill), o.minFill, 1);
@@ -290,27 +297,29 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   }
 
   // Probing: watch the last probe; make a new one when nobody is short and the port is as
-  // full as we believe it can be.
+  // full as we believe it can be. A probe is kept only if the port then carried about that
+  // much more and no Guarantee VM lost by it; otherwise it is undone, and the next one waits
+  // twice as long. (Steps are small: a step the port cannot carry eats into the headroom of a
+  // demand-limited Guarantee VM before anything shows.)
   let { probeWaitTicks, probeIntervalTicks, probe } = state;
-  let probeStepBps = state.probeStepBps ?? o.probeFrac * nominalBps;
+  const stepBps = o.probeFrac * nominalBps;
   const guaranteeRates: Record<VmId, number> = {};
   for (const s of seen) if (guarantees.has(s.vm.id)) guaranteeRates[s.vm.id] = s.rateBps;
   if (probe) {
     const hurt = actions.some((a) => a.kind === 'lower') || seen.some((s) => {
       const before = probe!.ratesBps[s.vm.id];
-      return before !== undefined && s.rateBps < before - probe!.stepBps / 2;
+      const g = guarantees.get(s.vm.id);
+      return before !== undefined && g !== undefined && s.rateBps < before - Math.max(stepBps, 2 * g.noiseBps);
     });
-    if (hurt) {
-      // It overshot: the port is full, at what it delivers.
-      capacityBps = Math.max(deliveredFloorBps, floorCapBps, Math.min(capacityBps, probe.capacityBeforeBps, totalBps));
+    const done = probe.ticksLeft <= 1;
+    const carried = totalBps >= probe.totalBeforeBps + stepBps / 2;
+    if (hurt || (done && !carried)) {
+      capacityBps = Math.max(deliveredFloorBps, floorCapBps, Math.min(capacityBps, probe.capacityBeforeBps));
       probeIntervalTicks = Math.min(o.maxProbeIntervalTicks, probeIntervalTicks * 2);
       probeWaitTicks = probeIntervalTicks;
-      probeStepBps = o.probeFrac * nominalBps;
       probe = null;
-    } else if (probe.ticksLeft <= 1) {
-      // It did no harm: probe more often again, and further.
+    } else if (done) {
       probeIntervalTicks = Math.max(o.probeIntervalTicks, Math.floor(probeIntervalTicks / 2));
-      probeStepBps = Math.min(o.maxProbeFrac * nominalBps, probeStepBps * 2);
       probe = null;
     } else {
       probe = { ...probe, ticksLeft: probe.ticksLeft - 1 };
@@ -324,20 +333,22 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   }, 0);
   const committedFull = totalBps + unusedReservedBps >= (1 - o.saturationSlackFrac - o.holdFrac) * capacityBps;
   const wantsMore = seen.some((s) => !isGuarantee(s.vm.sla) && s.held && s.vm.rateBps !== null);
-  // A contended Guarantee VM is uncapped and greedy: any room the estimate leaves, it takes,
-  // and the port is seen to deliver it. Only demand-limited ones leave room unseen: probe then.
-  const contended = [...guarantees.values()].some((g) => g.mode === 'contended');
-  if (active && !contended && !probe && probeWaitTicks === 0 && actions.length === 0 && committedFull && wantsMore && capacityBps < nominalBps && state.calmTicks >= 2) {
-    probe = { capacityBeforeBps: capacityBps, stepBps: probeStepBps, ratesBps: guaranteeRates, ticksLeft: 3 };
-    capacityBps = Math.min(nominalBps, capacityBps + probeStepBps);
+  // While a Guarantee VM is at risk and another shares the port, every Guarantee VM is capped
+  // (never below its guarantee plus headroom): uncapped, the ones with more flows would take
+  // what it needs, and a capped VM at risk loses nothing (its headroom is above its guarantee).
+  const protecting = guarantees.size >= 2 && [...guarantees.values()].some((g) => g.riskTicks > 0);
+  // A contended Guarantee VM left uncapped is greedy: any room the estimate leaves, it takes,
+  // and the port is seen to deliver it. Without one, room can go unseen: probe then.
+  const absorber = !protecting && [...guarantees.values()].some((g) => g.mode === 'contended');
+  if (active && !absorber && !probe && probeWaitTicks === 0 && actions.length === 0 && committedFull && wantsMore && capacityBps < nominalBps && state.calmTicks >= 2) {
+    probe = { capacityBeforeBps: capacityBps, totalBeforeBps: totalBps, ratesBps: guaranteeRates, ticksLeft: 3 };
+    capacityBps = Math.min(nominalBps, capacityBps + stepBps);
     probeWaitTicks = probeIntervalTicks;
   }
 
   // 4. Who is capped, and the budget. While no Guarantee VM sends, nobody can pay for an
   // overestimate: the nominal speed is the budget, so Best-Effort VMs get the port back at once.
   const budgetBps = active ? capacityBps : nominalBps;
-  // Protection for a Guarantee VM at risk lasts riskHoldTicks after it was last at risk.
-  const protectedIds = new Set([...guarantees.entries()].filter(([, g]) => g.riskTicks > 0).map(([id]) => id));
   const bes: AllocVm[] = [];
   const cappedGs: AllocGuarantee[] = [];
   let uncappedReservedBps = 0;
@@ -345,11 +356,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     const g = guarantees.get(s.vm.id);
     if (!g) {
       bes.push({ vm: s.vm, claimBps: claimOf(o, s), rateBps: s.rateBps, held: s.held, fill: fills.get(s.vm.id)! });
-      continue;
-    }
-    // Capped only while another Guarantee VM is at risk; never below guarantee plus headroom.
-    const othersProtected = [...protectedIds].some((id) => id !== s.vm.id);
-    if (othersProtected && !g.atRisk) {
+    } else if (protecting) {
       const h = headroomBps(o, s.vm.sla.guaranteeBps, nominalBps, g.noiseBps);
       cappedGs.push({ vm: s.vm, claimBps: s.held ? Infinity : Math.max(0, s.rateBps - g.reservedBps) * (1 + o.claimFrac), rateBps: s.rateBps, held: s.held, fill: fills.get(s.vm.id)!, reservedBps: g.reservedBps, minBps: s.vm.sla.guaranteeBps + h });
     } else {
@@ -385,7 +392,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   return {
     vms: vmsOut,
     learnedCapacityBps: capacityBps,
-    state: { capacityBps, deliveredBps, budgetBps: othersBudgetBps, calmTicks, probeWaitTicks, probeIntervalTicks, probeStepBps, probe, hostFill, vms: vmStates },
+    state: { capacityBps, deliveredBps, budgetBps: othersBudgetBps, calmTicks, probeWaitTicks, probeIntervalTicks, probe, hostFill, vms: vmStates },
   };
 }
 
