@@ -58,7 +58,7 @@ export interface Allocation {
  * Allocates poolBps (the budget minus the reservations of the uncapped Guarantee VMs) among
  * Best-Effort VMs and the capped Guarantee VMs; returns their caps and allocations.
  */
-export function allocate(o: AllocateOptions, nominalBps: number, poolBps: number, bes: readonly AllocVm[], capped: readonly AllocGuarantee[]): Allocation {
+export function allocate(o: AllocateOptions, nominalBps: number, poolBps: number, bes: readonly AllocVm[], capped: readonly AllocGuarantee[], portFull: boolean): Allocation {
   const capBps = new Map<VmId, number>();
   const allocBps = new Map<VmId, number>();
   const floorBps = o.minCapFrac * nominalBps;
@@ -86,11 +86,13 @@ export function allocate(o: AllocateOptions, nominalBps: number, poolBps: number
 
   const wanted = live.map((b, i) => {
     const alloc = beShare[i]! + spare[i]!;
-    // Below its cap and granted its claim: room above what it sends, so it can show it wants
-    // more (the cap counts its fill: a sender that wants more reaches fill × cap, clearly
-    // above its rate). One whose claim the budget cannot cover is cut to its allocation.
+    // Below its cap and granted its claim, on a port with room to spare: room above what it
+    // sends, so it can show it wants more (the cap counts its fill: a sender that wants more
+    // reaches fill × cap, clearly above its rate). On a full port that room would be taken
+    // from the others by TCP, so it gets none: wanting more, it fills its cap and is held.
+    // One whose claim the budget cannot cover is cut to its allocation.
     const granted = beShare[i]! >= Math.min(b.claimBps!, maxOf(b)) * (1 - 1e-9);
-    const roomBps = b.held || b.rateBps <= 0 || !granted ? 0 : b.rateBps * (1 + o.growthFrac);
+    const roomBps = b.held || b.rateBps <= 0 || !granted || portFull ? 0 : b.rateBps * (1 + o.growthFrac);
     const cap = Math.max(floorBps, alloc / b.fill, roomBps / b.fill);
     return b.vm.sla.maxBps === null ? cap : Math.min(cap, b.vm.sla.maxBps);
   });

@@ -50,7 +50,7 @@ export interface DaqsGuaranteeState {
   /** Ticks left during which the other Guarantee VMs' excess stays capped for it. */
   readonly riskTicks: number;
   /** A tentative capacity lowering on its behalf, undone if it does not use the room. */
-  readonly episode: { readonly capacityBeforeBps: number } | null;
+  readonly episode: { readonly capacityBeforeBps: number; readonly rateBps: number; readonly loweredBps: number } | null;
 }
 
 /** Tunables the guarantee logic reads (a subset of DaqsOptions). */
@@ -211,6 +211,14 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
   if (early && (met || prev.episode)) return hold;
   // (Met, an episode ends: the lowering was right.)
   const maxBoostBps = o.maxBoostFrac * g;
+  // Short at a cap of ours that it fills: its cap lets less through than we thought (its fill
+  // is being learned, which raises the cap), not the port or the others. Nothing to judge.
+  if (heldByCap && !met) return hold;
+  if (met && prev.episode && rateBps < prev.episode.rateBps + prev.episode.loweredBps / 2 && rateBps < g) {
+    // It meets its guarantee now, but without taking the room the lowering gave it: the
+    // lowering proved nothing. Give it back.
+    return { next: contended(prev.boostBps, sinceTicks, null, riskTicks), action: { kind: 'restore', toBps: prev.episode.capacityBeforeBps }, short: false };
+  }
   if (met) {
     // A surplus over the guarantee means the boost is more than needed: let it go by as much.
     const boostBps = rateBps > g ? Math.max(0, prev.boostBps - o.boostGain * (rateBps - g)) : prev.boostBps;
@@ -231,7 +239,7 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
     // The port carries as much as it has lately, and that is less than we believe: it may
     // really carry only that. Lower the estimate, tentatively, and see whether the VM takes
     // the room.
-    const episode = { capacityBeforeBps: port.capacityBps };
+    const episode = { capacityBeforeBps: port.capacityBps, rateBps, loweredBps: port.capacityBps - port.totalBps };
     return { next: contended(prev.boostBps, 0, episode, riskTicks), action: { kind: 'lower', toBps: port.totalBps }, short: true };
   }
   if (early) return hold;

@@ -86,7 +86,7 @@ export interface DaqsOptions {
 export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
   heldFrac: 0.88,
   growthFrac: 0.2,
-  claimFrac: 0.02,
+  claimFrac: 0.05,
   rampFactor: 1.25,
   fillGain: 0.3,
   minFill: 0.85,
@@ -206,7 +206,12 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     const atLowerCap = lowerCap !== null && rate >= o.heldFrac * fill * lowerCap;
     // TCP still climbing into room it was given is not yet showing what it wants.
     const ramping = prev !== undefined && rate >= o.rampFactor * prev.rateBps && rate > o.minCapFrac * nominalBps;
-    const held = cap !== null && ((settled ? atCap : atLowerCap) || ramping);
+    // At its cap it may be there only because the cap came down to what it sends (on a full
+    // port a VM below its cap gets little room): it counts as held if it was already, or if it
+    // grew into the little room it had. A VM that wants more does; one that sends what it
+    // wants does not, and keeps its allocation instead of claiming a fair share it won't use.
+    const grew = prev === undefined || prev.held || rate >= (1 + 0.8 * o.claimFrac) * prev.rateBps;
+    const held = cap !== null && (((settled ? atCap : atLowerCap) && grew) || ramping);
     // Its rate / cap is its fill only at a steady rate: TCP still climbing reads low.
     const steady = prev !== undefined && Math.abs(rate - prev.rateBps) <= STEADY_FRAC * rate;
     return { vm, prev, rateBps: rate, held, atCap: settled && atCap && steady, fill, settled };
@@ -363,7 +368,13 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
       uncappedReservedBps += g.reservedBps;
     }
   }
-  const alloc = allocate(o, nominalBps, budgetBps - uncappedReservedBps, bes, cappedGs);
+  // Headroom is kept once, not once per demand-limited Guarantee VM: any of them can grow into
+  // it (they are uncapped, or capped well above what they send), and the first to use it is
+  // promoted and gets its whole guarantee.
+  const headrooms = [...guarantees.values()].filter((g) => g.mode === 'demand').map((g) => Math.max(0, g.reservedBps - g.baseBps));
+  const sharedCreditBps = headrooms.reduce((a, b) => a + b, 0) - Math.max(0, ...headrooms);
+  const portFull = totalBps >= (1 - o.saturationSlackFrac) * Math.min(budgetBps, deliveredFloorBps);
+  const alloc = allocate(o, nominalBps, budgetBps - uncappedReservedBps + sharedCreditBps, bes, cappedGs, portFull);
 
   // A cut (the budget left for the others falls, or any cap goes down) frees room that shows
   // over the next windows: shortfalls are not judged until two have passed.
