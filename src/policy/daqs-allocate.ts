@@ -56,9 +56,10 @@ export interface Allocation {
 
 /**
  * Allocates poolBps (the budget minus the reservations of the uncapped Guarantee VMs) among
- * Best-Effort VMs and the capped Guarantee VMs; returns their caps and allocations.
+ * Best-Effort VMs and the capped Guarantee VMs; returns their caps and allocations. `portFull`:
+ * no growth room (TCP would take it from the others); `exact`: no hysteresis.
  */
-export function allocate(o: AllocateOptions, nominalBps: number, poolBps: number, bes: readonly AllocVm[], capped: readonly AllocGuarantee[], portFull: boolean): Allocation {
+export function allocate(o: AllocateOptions, nominalBps: number, poolBps: number, bes: readonly AllocVm[], capped: readonly AllocGuarantee[], portFull: boolean, exact = false): Allocation {
   const capBps = new Map<VmId, number>();
   const allocBps = new Map<VmId, number>();
   const floorBps = o.minCapFrac * nominalBps;
@@ -96,7 +97,8 @@ export function allocate(o: AllocateOptions, nominalBps: number, poolBps: number
     const cap = Math.max(floorBps, alloc / b.fill, roomBps / b.fill);
     return b.vm.sla.maxBps === null ? cap : Math.min(cap, b.vm.sla.maxBps);
   });
-  const kept = holdSmallChanges(o, live, wanted);
+  // (A probe must reach the caps, or it would test nothing: no hysteresis then.)
+  const kept = exact ? wanted : holdSmallChanges(o, live, wanted);
   live.forEach((b, i) => {
     capBps.set(b.vm.id, kept[i]!);
     allocBps.set(b.vm.id, beShare[i]! + spare[i]!);

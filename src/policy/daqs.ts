@@ -66,8 +66,10 @@ export interface DaqsOptions {
   readonly maxBoostFrac: number;
   /** Ticks over which what the port delivered is remembered as a floor for its capacity. */
   readonly deliveredWindowTicks: number;
-  /** One upward probe of the learned capacity, as a fraction of nominal (below the smallest headroom). */
+  /** First upward probe of the learned capacity, as a fraction of nominal; each one the port carried doubles the next, up to maxProbeFrac. */
   readonly probeFrac: number;
+  /** See probeFrac. */
+  readonly maxProbeFrac: number;
   /** Ticks between probes; doubled after each probe that hurt a Guarantee VM. */
   readonly probeIntervalTicks: number;
   /** See probeIntervalTicks. */
@@ -103,6 +105,7 @@ export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
   maxBoostFrac: 0.5,
   deliveredWindowTicks: 50,
   probeFrac: 0.0025,
+  maxProbeFrac: 0.02,
   probeIntervalTicks: 5,
   maxProbeIntervalTicks: 160,
   holdFrac: 0.03,
@@ -127,6 +130,7 @@ export interface DaqsVmState {
 /** An upward probe of the learned capacity whose effect is being watched. */
 export interface DaqsProbe {
   readonly capacityBeforeBps: number;
+  readonly stepBps: number;
   /** The port's total when it was made. */
   readonly totalBeforeBps: number;
   /** Each Guarantee VM's rate when the probe was made. */
@@ -146,6 +150,8 @@ export interface DaqsState {
   /** Ticks until the next upward probe is allowed, and the current interval. */
   readonly probeWaitTicks: number;
   readonly probeIntervalTicks: number;
+  /** Size of the next probe. */
+  readonly probeStepBps: number | null;
   readonly probe: DaqsProbe | null;
   /** Fill ratio learned across all VMs: the starting point of a VM not yet held. */
   readonly hostFill: number;
@@ -165,7 +171,7 @@ export function daqsPolicy(options: Partial<DaqsOptions> = {}): Policy<DaqsState
   if (o.deliveredWindowTicks < 2) throw new PolicyConfigError(`daqs option deliveredWindowTicks=${o.deliveredWindowTicks}: must be >= 2`);
   return {
     name: 'daqs',
-    initState: () => ({ capacityBps: null, deliveredBps: [], budgetBps: null, calmTicks: 0, probeWaitTicks: o.probeIntervalTicks, probeIntervalTicks: o.probeIntervalTicks, probe: null, hostFill: o.initialFill, vms: {} }),
+    initState: () => ({ capacityBps: null, deliveredBps: [], budgetBps: null, calmTicks: 0, probeWaitTicks: o.probeIntervalTicks, probeIntervalTicks: o.probeIntervalTicks, probeStepBps: null, probe: null, hostFill: o.initialFill, vms: {} }),
     decide: (input, state) => decideDaqs(o, input, state),
   };
 }
@@ -211,7 +217,9 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     // grew into the little room it had. A VM that wants more does; one that sends what it
     // wants does not, and keeps its allocation instead of claiming a fair share it won't use.
     const grew = prev === undefined || prev.held || rate >= (1 + 0.8 * o.claimFrac) * prev.rateBps;
-    const held = cap !== null && (((settled ? atCap : atLowerCap) && grew) || ramping);
+    // (A window in which the cap moved keeps a VM held if it filled even the lower of the two
+    // caps, but makes none held that was not: half a window under a lower cap proves nothing.)
+    const held = cap !== null && ((atCap && grew) || (!settled && atLowerCap && (prev?.held ?? false)) || ramping);
     // Its rate / cap is its fill only at a steady rate: TCP still climbing reads low.
     const steady = prev !== undefined && Math.abs(rate - prev.rateBps) <= STEADY_FRAC * rate;
     return { vm, prev, rateBps: rate, held, atCap: settled && atCap && steady, fill, settled };
@@ -298,7 +306,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // (A fill below 1 makes it read low: safe, and a contended Guarantee VM, uncapped, takes
   // what is left and so shows more.)
   if (!active && seen.some((s) => s.held && s.settled) && port.totalBps < (1 - o.saturationSlackFrac) * capFillBps && !port.rising) {
-    capacityBps = clamp(Math.max(deliveredFloorBps, sustainedLevel(deliveredBps)), floorCapBps, nominalBps);
+    capacityBps = clamp(Math.min(capacityBps, deliveredFloorBps), floorCapBps, nominalBps);
   }
 
   // Probing: watch the last probe; make a new one when nobody is short and the port is as
@@ -307,24 +315,28 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // twice as long. (Steps are small: a step the port cannot carry eats into the headroom of a
   // demand-limited Guarantee VM before anything shows.)
   let { probeWaitTicks, probeIntervalTicks, probe } = state;
-  const stepBps = o.probeFrac * nominalBps;
+  let stepBps = state.probeStepBps ?? o.probeFrac * nominalBps;
   const guaranteeRates: Record<VmId, number> = {};
   for (const s of seen) if (guarantees.has(s.vm.id)) guaranteeRates[s.vm.id] = s.rateBps;
   if (probe) {
     const hurt = actions.some((a) => a.kind === 'lower') || seen.some((s) => {
       const before = probe!.ratesBps[s.vm.id];
       const g = guarantees.get(s.vm.id);
-      return before !== undefined && g !== undefined && s.rateBps < before - Math.max(stepBps, 2 * g.noiseBps);
+      return before !== undefined && g !== undefined && s.rateBps < before - Math.max(probe!.stepBps, 2 * g.noiseBps);
     });
     const done = probe.ticksLeft <= 1;
-    const carried = totalBps >= probe.totalBeforeBps + stepBps / 2;
+    const carried = totalBps >= probe.totalBeforeBps + probe.stepBps / 2;
     if (hurt || (done && !carried)) {
       capacityBps = Math.max(deliveredFloorBps, floorCapBps, Math.min(capacityBps, probe.capacityBeforeBps));
       probeIntervalTicks = Math.min(o.maxProbeIntervalTicks, probeIntervalTicks * 2);
       probeWaitTicks = probeIntervalTicks;
+      stepBps = o.probeFrac * nominalBps;
       probe = null;
     } else if (done) {
+      // Carried: probe sooner and further next time (never past half the smallest headroom
+      // a demand-limited Guarantee VM keeps: a probe may eat into it before anything shows).
       probeIntervalTicks = Math.max(o.probeIntervalTicks, Math.floor(probeIntervalTicks / 2));
+      stepBps *= 2;
       probe = null;
     } else {
       probe = { ...probe, ticksLeft: probe.ticksLeft - 1 };
@@ -346,7 +358,9 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // and the port is seen to deliver it. Without one, room can go unseen: probe then.
   const absorber = !protecting && [...guarantees.values()].some((g) => g.mode === 'contended');
   if (active && !absorber && !probe && probeWaitTicks === 0 && actions.length === 0 && committedFull && wantsMore && capacityBps < nominalBps && state.calmTicks >= 2) {
-    probe = { capacityBeforeBps: capacityBps, totalBeforeBps: totalBps, ratesBps: guaranteeRates, ticksLeft: 3 };
+    const headroomCapBps = Math.min(o.maxProbeFrac * nominalBps, ...[...guarantees.values()].filter((g) => g.mode === 'demand').map((g) => Math.max(o.probeFrac * nominalBps, (g.reservedBps - g.baseBps) / 2)));
+    stepBps = Math.min(stepBps, headroomCapBps);
+    probe = { capacityBeforeBps: capacityBps, totalBeforeBps: totalBps, stepBps, ratesBps: guaranteeRates, ticksLeft: 3 };
     capacityBps = Math.min(nominalBps, capacityBps + stepBps);
     probeWaitTicks = probeIntervalTicks;
   }
@@ -374,7 +388,8 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   const headrooms = [...guarantees.values()].filter((g) => g.mode === 'demand').map((g) => Math.max(0, g.reservedBps - g.baseBps));
   const sharedCreditBps = headrooms.reduce((a, b) => a + b, 0) - Math.max(0, ...headrooms);
   const portFull = totalBps >= (1 - o.saturationSlackFrac) * Math.min(budgetBps, deliveredFloorBps);
-  const alloc = allocate(o, nominalBps, budgetBps - uncappedReservedBps + sharedCreditBps, bes, cappedGs, portFull);
+  const probing = probe !== null && probe.ticksLeft === 3;
+  const alloc = allocate(o, nominalBps, budgetBps - uncappedReservedBps + sharedCreditBps, bes, cappedGs, portFull, probing);
 
   // A cut (the budget left for the others falls, or any cap goes down) frees room that shows
   // over the next windows: shortfalls are not judged until two have passed.
@@ -403,7 +418,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   return {
     vms: vmsOut,
     learnedCapacityBps: capacityBps,
-    state: { capacityBps, deliveredBps, budgetBps: othersBudgetBps, calmTicks, probeWaitTicks, probeIntervalTicks, probe, hostFill, vms: vmStates },
+    state: { capacityBps, deliveredBps, budgetBps: othersBudgetBps, calmTicks, probeWaitTicks, probeIntervalTicks, probeStepBps: stepBps, probe, hostFill, vms: vmStates },
   };
 }
 
@@ -411,12 +426,6 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
 function claimOf(o: DaqsOptions, s: Seen): number | null {
   if (s.vm.rateBps === null) return s.vm.capBps === null ? Infinity : null;
   return s.held ? Infinity : s.rateBps * (1 + o.claimFrac);
-}
-
-/** The level the port carried over its last two ticks (the lower of them). */
-function sustainedLevel(seriesBps: readonly number[]): number {
-  const n = seriesBps.length;
-  return n < 2 ? 0 : Math.min(seriesBps[n - 1]!, seriesBps[n - 2]!);
 }
 
 /** The highest level the port carried two ticks running (one noisy window is not enough). */
