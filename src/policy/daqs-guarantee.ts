@@ -133,9 +133,10 @@ const SQUEEZE_DEVIATIONS = 1;
 
 /**
  * Advances one Guarantee VM by a tick in which it was measured. `judge`: its window is clean;
- * `heldByCap`: it sends at a cap of ours (set only while another one is at risk).
+ * `capped`: it has a cap of ours (set only while one is at risk); `heldByCap`: it sends what
+ * that cap lets through.
  */
-export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: number, prev: DaqsGuaranteeState, port: PortView, judge: boolean, heldByCap: boolean): GuaranteeStep {
+export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: number, prev: DaqsGuaranteeState, port: PortView, judge: boolean, heldByCap: boolean, capped: boolean): GuaranteeStep {
   const g = vm.sla.guaranteeBps;
   const hMin = minHeadroomBps(o, g, port.nominalBps);
   // A step of more than a tenth is a change (a start, a cut, a ramp), not noise.
@@ -205,10 +206,11 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
   // shortfall says nothing yet. Before its reservation (or the last capacity cut) has been in
   // force for a whole window, it says only one thing: a port at its seen maximum is full.
   const hold = { next: contended(prev.boostBps, sinceTicks, prev.episode, riskTicks), action: NONE, short: !met };
-  if (!judge || sinceTicks < 1 || port.calmTicks < 1) return hold;
+  if (!judge || sinceTicks < 1) return hold;
   // Ramping or not yet a whole window: only a tentative lowering (below) may be made.
   const early = sinceTicks < 2 || port.calmTicks < 2 || port.rising;
-  if (early && (met || prev.episode)) return hold;
+  // (A capped one's early shortfall is as likely its own cap and ramp: only uncapped ones.)
+  if (early && (met || prev.episode || (capped && port.rising))) return hold;
   // (Met, an episode ends: the lowering was right.)
   const maxBoostBps = o.maxBoostFrac * g;
   // Short at a cap of ours that it fills: its cap lets less through than we thought (its fill

@@ -176,6 +176,8 @@ export function daqsPolicy(options: Partial<DaqsOptions> = {}): Policy<DaqsState
   };
 }
 
+/** A Guarantee VM within this fraction of fill × cap is held by its own cap. */
+const OWN_CAP_FRAC = 0.03;
 /** A rate within this fraction of the last one is steady. */
 const STEADY_FRAC = 0.05;
 
@@ -262,7 +264,10 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
       guarantees.set(s.vm.id, prevG); // no news: keep the last decision
       continue;
     }
-    const step = stepGuarantee(o, s.vm, s.vm.rateBps, prevG, port, s.settled, s.held && s.vm.capBps !== null);
+    // Held by its own cap: close to what that cap lets through at its fill (further below, the
+    // port or the others are what holds it back).
+    const heldByCap = s.vm.capBps !== null && s.settled && s.vm.rateBps >= (1 - OWN_CAP_FRAC) * s.fill * s.vm.capBps;
+    const step = stepGuarantee(o, s.vm, s.vm.rateBps, prevG, port, s.settled, heldByCap, s.vm.capBps !== null);
     guarantees.set(s.vm.id, step.next);
     if (step.action.kind !== 'none') actions.push(step.action);
     anyShort ||= step.short;
@@ -349,7 +354,9 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     return g ? a + Math.max(0, g.reservedBps - s.rateBps) : a;
   }, 0);
   const committedFull = totalBps + unusedReservedBps >= (1 - o.saturationSlackFrac - o.holdFrac) * capacityBps;
-  const wantsMore = seen.some((s) => !isGuarantee(s.vm.sla) && s.held && s.vm.rateBps !== null);
+  // Someone would take more: a VM at its cap (a Best-Effort one, or a Guarantee VM capped
+  // while another is protected).
+  const wantsMore = seen.some((s) => (s.held || s.atCap) && s.vm.rateBps !== null);
   // While a Guarantee VM is at risk and another shares the port, every Guarantee VM is capped
   // (never below its guarantee plus headroom): uncapped, the ones with more flows would take
   // what it needs, and a capped VM at risk loses nothing (its headroom is above its guarantee).
