@@ -81,6 +81,8 @@ export interface PortView {
   readonly rising: boolean;
   /** The capped VMs together sent more than their caps allow at their learned fill. */
   readonly overDelivering: boolean;
+  /** The Best-Effort VMs together sent more than they were allocated last tick. */
+  readonly othersOverAllocation: boolean;
   /** Ticks since the budget left for the others last fell (their cuts have landed after 2). */
   readonly calmTicks: number;
 }
@@ -227,9 +229,10 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
     return { next: contended(boostBps, sinceTicks, null, riskTicks), action: NONE, short: false };
   }
   const fullPort = port.totalBps >= (1 - o.saturationSlackFrac) * port.capacityBps;
-  // Capacity was lowered for it and it is still short: with room left at the lowered
-  // estimate, it is its own demand, not the port; give the capacity back in full.
-  if (prev.episode && !early && !fullPort && !port.overDelivering) return { next: demand(meanBps), action: { kind: 'restore', toBps: prev.episode.capacityBeforeBps }, short: false };
+  // Capacity was lowered for it and it is still short: if the others keep to what they were
+  // allocated, nobody took its room (a port that carries only what the estimate allows looks
+  // full by that estimate): it is its own demand. Give the capacity back in full.
+  if (prev.episode && !early && ((!fullPort && !port.overDelivering) || !port.othersOverAllocation)) return { next: demand(meanBps), action: { kind: 'restore', toBps: prev.episode.capacityBeforeBps }, short: false };
   if (!early && (port.overDelivering || fullPort)) {
     // The port is as full as we believe it can be, or the others send past their caps: it
     // did not get its share, so keep more for it.

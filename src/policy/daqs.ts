@@ -241,6 +241,13 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     capFillBps += s.fill * s.vm.capBps;
     cappedRateBps += s.rateBps;
   }
+  let beRateBps = 0;
+  let beAllocBps = 0;
+  for (const s of seen) {
+    if (isGuarantee(s.vm.sla) || s.prev === undefined) continue;
+    beRateBps += s.rateBps;
+    beAllocBps += s.prev.allocBps;
+  }
   const port: PortView = {
     nominalBps,
     capacityBps,
@@ -250,6 +257,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     // The first measured tick is taken as rising: TCP has only just started.
     rising: state.deliveredBps.length === 0 || totalBps > (1 + o.saturationSlackFrac) * state.deliveredBps[state.deliveredBps.length - 1]!,
     overDelivering: cappedRateBps > (1 + o.overDeliveryFrac) * capFillBps,
+    othersOverAllocation: beRateBps > (1 + o.overDeliveryFrac) * beAllocBps + o.minCapFrac * nominalBps,
     calmTicks: state.calmTicks,
   };
 
