@@ -368,7 +368,12 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // While a Guarantee VM is at risk and another shares the port, every Guarantee VM is capped
   // (never below its guarantee plus headroom): uncapped, the ones with more flows would take
   // what it needs, and a capped VM at risk loses nothing (its headroom is above its guarantee).
-  const protecting = guarantees.size >= 2 && [...guarantees.values()].some((g) => g.riskTicks > 0);
+  // (An idle one shares nothing: with one Guarantee VM sending, it stays uncapped.)
+  const sendingGs = seen.filter((s) => {
+    const g = guarantees.get(s.vm.id);
+    return g !== undefined && (g.mode === 'contended' || s.rateBps >= minHeadroomBps(o, s.vm.sla.guaranteeBps, nominalBps) / 2);
+  }).length;
+  const protecting = sendingGs >= 2 && [...guarantees.values()].some((g) => g.riskTicks > 0);
   // A contended Guarantee VM left uncapped is greedy: any room the estimate leaves, it takes,
   // and the port is seen to deliver it. Without one, room can go unseen: probe then.
   const absorber = !protecting && [...guarantees.values()].some((g) => g.mode === 'contended');
