@@ -155,6 +155,9 @@ export interface DaqsState {
   readonly probe: DaqsProbe | null;
   /** Fill ratio learned across all VMs: the starting point of a VM not yet held. */
   readonly hostFill: number;
+  /** Last tick: Guarantee VMs capped for one at risk; an uncapped one took all the full port left. */
+  readonly protecting: boolean;
+  readonly absorbing: boolean;
   readonly vms: Readonly<Record<VmId, DaqsVmState>>;
 }
 
@@ -171,7 +174,7 @@ export function daqsPolicy(options: Partial<DaqsOptions> = {}): Policy<DaqsState
   if (o.deliveredWindowTicks < 2) throw new PolicyConfigError(`daqs option deliveredWindowTicks=${o.deliveredWindowTicks}: must be >= 2`);
   return {
     name: 'daqs',
-    initState: () => ({ capacityBps: null, deliveredBps: [], budgetBps: null, calmTicks: 0, probeWaitTicks: o.probeIntervalTicks, probeIntervalTicks: o.probeIntervalTicks, probeStepBps: null, probe: null, hostFill: o.initialFill, vms: {} }),
+    initState: () => ({ capacityBps: null, deliveredBps: [], budgetBps: null, calmTicks: 0, probeWaitTicks: o.probeIntervalTicks, probeIntervalTicks: o.probeIntervalTicks, probeStepBps: null, probe: null, hostFill: o.initialFill, protecting: false, absorbing: false, vms: {} }),
     decide: (input, state) => decideDaqs(o, input, state),
   };
 }
@@ -374,6 +377,10 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     return g !== undefined && (g.mode === 'contended' || s.rateBps >= minHeadroomBps(o, s.vm.sla.guaranteeBps, nominalBps) / 2);
   }).length;
   const protecting = sendingGs >= 2 && [...guarantees.values()].some((g) => g.riskTicks > 0);
+  // Protection starting after a greedy uncapped Guarantee VM kept the port full: that port
+  // delivered all it could, so what it was seen to deliver is the capacity now that nobody
+  // takes the slack any more.
+  if (protecting && !state.protecting && state.absorbing) capacityBps = Math.max(floorCapBps, Math.min(capacityBps, deliveredFloorBps));
   // A contended Guarantee VM left uncapped is greedy: any room the estimate leaves, it takes,
   // and the port is seen to deliver it. Without one, room can go unseen: probe then.
   const absorber = !protecting && [...guarantees.values()].some((g) => g.mode === 'contended');
@@ -438,7 +445,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   return {
     vms: vmsOut,
     learnedCapacityBps: capacityBps,
-    state: { capacityBps, deliveredBps, budgetBps: othersBudgetBps, calmTicks, probeWaitTicks, probeIntervalTicks, probeStepBps: stepBps, probe, hostFill, vms: vmStates },
+    state: { capacityBps, deliveredBps, budgetBps: othersBudgetBps, calmTicks, probeWaitTicks, probeIntervalTicks, probeStepBps: stepBps, probe, hostFill, protecting, absorbing, vms: vmStates },
   };
 }
 

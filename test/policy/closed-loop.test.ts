@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createPolicy } from '../../src/policy/index.ts';
-import { TICK_MS, makeRig, mean, type Rig, type SimHostOptions, type SimTraffic } from '../../src/sim/index.ts';
+import { makeRig, mean, type Rig, type SimHostOptions, type SimTraffic } from '../../src/sim/index.ts';
 import type { Sla } from '../../src/core/types.ts';
 
 const PORT = 2e9;
@@ -139,7 +139,10 @@ describe('daqs in closed loop over random scenarios (real Controller, simulated 
     }), RUNS);
   }, 120_000);
 
-  it('(d) raising a Guarantee VM\'s demand never lowers its throughput', async () => {
+  // Above its guarantee a Guarantee VM's traffic is best-effort: it shares what the others
+  // leave, which moves with them. What raising its demand must never cost it is what it had
+  // up to its guarantee.
+  it('(d) raising a Guarantee VM\'s demand never lowers its throughput (up to its guarantee)', async () => {
     await fc.assert(fc.asyncProperty(scenarioArb, fc.nat(), fc.double({ min: 1.1, max: 3, noNaN: true }), async (s, pick, factor) => {
       const rig = rigFor(s);
       const g = s.gs[pick % s.gs.length]!;
@@ -153,10 +156,7 @@ describe('daqs in closed loop over random scenarios (real Controller, simulated 
       const was = mean(series, t1 - 15, t1);
       const now = mean(series, t1 + 25, t1 + 40);
       // Rates wobble by the host's noise from one window to the next: 2% is that, no more.
-      expect(now).toBeGreaterThanOrEqual(0.98 * was);
+      expect(now).toBeGreaterThanOrEqual(0.98 * Math.min(was, g.sla.guaranteeBps));
     }), RUNS);
   }, 120_000);
 });
-
-// TICK_MS is the period the rig runs at; the 3-tick bound of (a) is 600 ms of it.
-void TICK_MS;
