@@ -249,7 +249,8 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   for (const s of seen) {
     if (isGuarantee(s.vm.sla) || s.prev === undefined) continue;
     beRateBps += s.rateBps;
-    beAllocBps += s.prev.allocBps;
+    // (A cap never goes under the floor: a VM allocated less may still send that much.)
+    beAllocBps += Math.max(s.prev.allocBps, o.minCapFrac * nominalBps);
   }
   const port: PortView = {
     nominalBps,
@@ -260,7 +261,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     // The first measured tick is taken as rising: TCP has only just started.
     rising: state.deliveredBps.length === 0 || totalBps > (1 + o.saturationSlackFrac) * state.deliveredBps[state.deliveredBps.length - 1]!,
     overDelivering: cappedRateBps > (1 + o.overDeliveryFrac) * capFillBps,
-    othersOverAllocation: beRateBps > (1 + o.overDeliveryFrac) * beAllocBps + o.minCapFrac * nominalBps,
+    othersOverAllocation: beRateBps > (1 + o.overDeliveryFrac) * beAllocBps,
     calmTicks: state.calmTicks,
   };
 
@@ -299,7 +300,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // VM's rate / cap is its shaper's doing; with a Guarantee VM short it may be the port's.
   // Nor while an uncapped Guarantee VM takes more than its reservation from a full port: then
   // TCP shares the port, and a capped VM's rate is its share there, not its shaper's fill.
-  const absorbing = port.totalBps >= (1 - o.saturationSlackFrac) * Math.min(capacityBps, deliveredFloorBps) && seen.some((s) => {
+  const absorbing = port.totalBps >= (1 - o.saturationSlackFrac) * capacityBps && seen.some((s) => {
     const g = guarantees.get(s.vm.id);
     return g !== undefined && g.mode === 'contended' && s.vm.capBps === null && s.rateBps > g.reservedBps + 2 * g.noiseBps;
   });
@@ -414,7 +415,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // promoted and gets its whole guarantee.
   const headrooms = [...guarantees.values()].filter((g) => g.mode === 'demand').map((g) => Math.max(0, g.reservedBps - g.baseBps));
   const sharedCreditBps = headrooms.reduce((a, b) => a + b, 0) - Math.max(0, ...headrooms);
-  const portFull = totalBps >= (1 - o.saturationSlackFrac) * Math.min(budgetBps, deliveredFloorBps);
+  const portFull = totalBps >= (1 - o.saturationSlackFrac) * budgetBps;
   const probing = probe !== null && probe.ticksLeft === 3;
   const alloc = allocate(o, nominalBps, budgetBps - uncappedReservedBps + sharedCreditBps, bes, cappedGs, portFull, probing);
 
