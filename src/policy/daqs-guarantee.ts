@@ -58,7 +58,7 @@ export interface GuaranteeOptions {
   readonly headroomFrac: number;
   readonly headroomPortFrac: number;
   readonly headroomNoiseFactor: number;
-  readonly metFrac: number;
+  readonly aimFrac: number;
   readonly riskFrac: number;
   readonly riskHoldTicks: number;
   readonly saturationSlackFrac: number;
@@ -173,7 +173,7 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
   if (prev.mode === 'demand') {
     // Filled its room: it may want more. At the top at once; past half of it, twice running
     // (one tick past half is as likely its own noise).
-    const full = rateBps >= Math.min(g * o.metFrac, prev.reservedBps);
+    const full = rateBps >= Math.min(g * o.aimFrac, prev.reservedBps);
     const useTicks = rateBps >= prev.reservedBps - h / 2 ? prev.useTicks + 1 : 0;
     if (full || useTicks >= 2) return { next: contended(prev.boostBps, 0, null, o.riskHoldTicks), action: NONE, short: false };
     if (!judge) return { next: { ...prev, rateBps, noiseBps, sinceTicks: prev.sinceTicks + 1 }, action: NONE, short: false };
@@ -200,7 +200,7 @@ export function stepGuarantee(o: GuaranteeOptions, vm: PolicyVmInput, rateBps: n
   }
 
   const sinceTicks = prev.sinceTicks + 1;
-  const met = rateBps >= o.metFrac * g;
+  const met = rateBps >= o.aimFrac * g;
   // Once at risk, it stays protected while it wants its guarantee: the others' excess came
   // from it, and would again if uncapped.
   const riskTicks = atRisk || (prev.mode === 'contended' && prev.riskTicks > 0) ? o.riskHoldTicks : 0;

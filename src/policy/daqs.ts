@@ -50,8 +50,8 @@ export interface DaqsOptions {
   readonly headroomPortFrac: number;
   /** Headroom is at least this × the VM's rate noise (its tick-to-tick deviation). */
   readonly headroomNoiseFactor: number;
-  /** A Guarantee VM at or above this × its guarantee meets it. */
-  readonly metFrac: number;
+  /** The policy's own aim: a contended Guarantee VM below this × its guarantee is short (a tuning knob, not core/guarantee.ts's "met"). */
+  readonly aimFrac: number;
   /** A contended Guarantee VM within this above its guarantee is at risk: the others' excess gets capped. */
   readonly riskFrac: number;
   /** Ticks the other Guarantee VMs stay capped after the last tick one was at risk. */
@@ -96,7 +96,7 @@ export const DEFAULT_DAQS_OPTIONS: DaqsOptions = {
   headroomFrac: 0.01,
   headroomPortFrac: 0.005,
   headroomNoiseFactor: 3,
-  metFrac: 0.98,
+  aimFrac: 0.98,
   riskFrac: 0.05,
   riskHoldTicks: 10,
   saturationSlackFrac: 0.02,
@@ -224,7 +224,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
     const grew = prev === undefined || prev.held || rate >= (1 + 0.8 * o.claimFrac) * prev.rateBps;
     // (A window in which the cap moved keeps a VM held if it filled even the lower of the two
     // caps, but makes none held that was not: half a window under a lower cap proves nothing.)
-    const held = cap !== null && ((atCap && grew) || (!settled && atLowerCap && (prev?.held ?? false)) || ramping);
+    const held = cap !== null && ((settled && atCap && grew) || (!settled && atLowerCap && (prev?.held ?? false)) || ramping);
     // Its rate / cap is its fill only at a steady rate: TCP still climbing reads low.
     const steady = prev !== undefined && Math.abs(rate - prev.rateBps) <= STEADY_FRAC * rate;
     return { vm, prev, rateBps: rate, held, atCap: settled && atCap && steady, fill, settled };
@@ -350,8 +350,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
       stepBps = o.probeFrac * nominalBps;
       probe = null;
     } else if (done) {
-      // Carried: probe sooner and further next time (never past half the smallest headroom
-      // a demand-limited Guarantee VM keeps: a probe may eat into it before anything shows).
+      // Carried: probe sooner and further next time.
       probeIntervalTicks = Math.max(o.probeIntervalTicks, Math.floor(probeIntervalTicks / 2));
       stepBps *= 2;
       probe = null;
@@ -386,8 +385,7 @@ function decideDaqs(o: DaqsOptions, input: PolicyInput, state: DaqsState): Polic
   // and the port is seen to deliver it. Without one, room can go unseen: probe then.
   const absorber = !protecting && [...guarantees.values()].some((g) => g.mode === 'contended');
   if (active && !absorber && !probe && probeWaitTicks === 0 && actions.length === 0 && committedFull && wantsMore && capacityBps < nominalBps && state.calmTicks >= 2) {
-    const headroomCapBps = Math.min(o.maxProbeFrac * nominalBps, ...[...guarantees.values()].filter((g) => g.mode === 'demand').map((g) => Math.max(o.probeFrac * nominalBps, (g.reservedBps - g.baseBps) / 2)));
-    stepBps = Math.min(stepBps, headroomCapBps);
+    stepBps = Math.min(stepBps, o.maxProbeFrac * nominalBps);
     probe = { capacityBeforeBps: capacityBps, totalBeforeBps: totalBps, stepBps, ratesBps: guaranteeRates, ticksLeft: 3 };
     capacityBps = Math.min(nominalBps, capacityBps + stepBps);
     probeWaitTicks = probeIntervalTicks;
