@@ -41,10 +41,13 @@ export interface AllocGuarantee extends AllocVm {
   readonly minBps: number;
 }
 
-/** Tunables the allocation reads (a subset of DaqsOptions). */
+/** Tunables the allocation reads (part of DaqsOptions). */
 export interface AllocateOptions {
+  /** Room kept above the rate of a VM below its cap (delivered units: the cap adds its fill). */
   readonly growthFrac: number;
+  /** A cap change smaller than this fraction of the cap in force is not made (hysteresis). */
   readonly holdFrac: number;
+  /** Smallest Best-Effort cap, as a fraction of nominal capacity (tc cannot shape to zero). */
   readonly minCapFrac: number;
 }
 

@@ -14,8 +14,9 @@
  * - `demand`: it sends less than its guarantee: it gets its usual rate (base) plus headroom.
  *   Filling the headroom (to the top once, or past half of it twice running) promotes it
  *   back: a jump to the guarantee, not a step. Its base follows its rate, except downward
- *   while the others' traffic grows (they took it: a squeeze, not its choice); a VM that stays
- *   well under its base while the port is full is squeezed, and capacity is lowered for it.
+ *   when the port's total did not fall with it (the others took it: a squeeze, not its
+ *   choice); a VM whose recent mean stays well under its base while the port is full is
+ *   squeezed, and capacity is lowered for it.
  * Headroom is small (a fraction of the guarantee or of the port) but never under a few times
  * the VM's own rate noise, or noise alone would look like a VM that wants more.
  * A VM that sends less than half its minimum headroom is idle: it is never judged squeezed,
@@ -47,22 +48,31 @@ export interface DaqsGuaranteeState {
   readonly lowTicks: number;
   /** Contended, and within riskFrac of its guarantee without being held there by a cap of ours. */
   readonly atRisk: boolean;
-  /** Ticks left during which the other Guarantee VMs' excess stays capped for it. */
+  /** Ticks left during which Guarantee VMs stay capped for it (kept while it is contended). */
   readonly riskTicks: number;
   /** A tentative capacity lowering on its behalf, undone if it does not use the room. */
   readonly episode: { readonly capacityBeforeBps: number; readonly rateBps: number; readonly loweredBps: number } | null;
 }
 
-/** Tunables the guarantee logic reads (a subset of DaqsOptions). */
+/** Tunables the guarantee logic reads (part of DaqsOptions). */
 export interface GuaranteeOptions {
+  /** Headroom of a Guarantee VM below its guarantee: max(this × guarantee, headroomPortFrac × capacity). */
   readonly headroomFrac: number;
+  /** See headroomFrac. */
   readonly headroomPortFrac: number;
+  /** Headroom is at least this × the VM's rate noise (its tick-to-tick deviation). */
   readonly headroomNoiseFactor: number;
+  /** The policy's own aim: a contended Guarantee VM below this × its guarantee is short (a tuning knob, not core/guarantee.ts's "met"). */
   readonly aimFrac: number;
+  /** A contended Guarantee VM within this above its guarantee is at risk: the others' excess gets capped. */
   readonly riskFrac: number;
+  /** Ticks the other Guarantee VMs stay capped after the last tick one was at risk. */
   readonly riskHoldTicks: number;
+  /** The port is full when it carries at least (1 - this) × the learned capacity (or what it was seen to deliver). */
   readonly saturationSlackFrac: number;
+  /** Share of a contended Guarantee VM's shortfall added to its reservation per tick. */
   readonly boostGain: number;
+  /** Largest boost, as a fraction of the guarantee. */
   readonly maxBoostFrac: number;
 }
 

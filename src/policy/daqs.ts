@@ -1,39 +1,35 @@
 /**
  * The daqs policy: keep for each Guarantee VM what it needs, learn what the port really
  * delivers and how much of its cap each capped VM really sends, and share the rest max-min
- * by weight among the VMs that want it.
+ * by weight among the VMs that want it. docs/controller.md explains it in full.
  *
  * Per tick:
- * 1. Each VM's window is judged: held by its cap (it sends at least heldFrac × its fill ×
- *    its cap, or is still ramping up) or not. A window in which its cap changed, or that the
- *    loop marks unsettled, or that is too short, keeps the last judgement and teaches nothing.
- *    A held VM's rate / cap teaches its fill ratio (HTB under-fill).
+ * 1. Each VM's window is judged: held by its cap (it grew into its cap, or is still ramping
+ *    up) or not. A window in which its cap changed, that the loop marks unsettled, or that is
+ *    too short makes no VM held and teaches nothing.
  * 2. The port: what it delivered, robustly (a level held two ticks running, the highest of
  *    the last deliveredWindowTicks), is a floor for the learned capacity; the nominal speed a
- *    ceiling. Capacity is lowered only on evidence (a contended Guarantee VM short while the
- *    port carries all it was seen to carry), tentatively, and given back in full if the VM
- *    does not use the room; it is probed upward while nobody is short (backing off after a
- *    probe that hurt). While no Guarantee VM sends, the budget is the nominal speed: an
- *    overestimate costs nobody.
- * 3. Guarantee VMs: see daqs-guarantee.ts (contended: the guarantee plus a learned boost;
- *    demand: what it sends plus headroom). They are uncapped, except while another Guarantee
- *    VM is at risk (contended and within riskFrac of its guarantee): then the others are
- *    capped, never below their guarantee plus headroom.
- * 4. Allocation and caps: see daqs-allocate.ts.
+ *    ceiling. Capacity is lowered only on evidence, tentatively, and given back in full if the
+ *    Guarantee VM it was lowered for does not use the room; it is probed upward in small
+ *    steps while nobody is short. While no Guarantee VM sends, the budget is the nominal
+ *    speed: an overestimate costs nobody.
+ * 3. Guarantee VMs: see daqs-guarantee.ts. With one sending it is uncapped (greedy, it takes
+ *    what the others leave); with two or more sending and one at risk, all are capped, never
+ *    below their guarantee plus headroom, their excess served after the Best-Effort VMs.
+ * 4. Fill ratios (HTB under-fill) are learned from held VMs where the shaper is the limit.
+ * 5. Allocation and caps: see daqs-allocate.ts.
  */
 import type { VmId } from '../core/types.ts';
-import { allocate, type AllocGuarantee, type AllocVm } from './daqs-allocate.ts';
-import { headroomBps, minHeadroomBps, newGuarantee, stepGuarantee, type CapacityAction, type DaqsGuaranteeState, type PortView } from './daqs-guarantee.ts';
+import { allocate, type AllocateOptions, type AllocGuarantee, type AllocVm } from './daqs-allocate.ts';
+import { headroomBps, minHeadroomBps, newGuarantee, stepGuarantee, type CapacityAction, type DaqsGuaranteeState, type GuaranteeOptions, type PortView } from './daqs-guarantee.ts';
 import { isGuarantee, PolicyConfigError, type Policy, type PolicyDecision, type PolicyInput, type PolicyVmDecision, type PolicyVmInput } from './types.ts';
 
 export type { DaqsGuaranteeState } from './daqs-guarantee.ts';
 
 /** Tunables of the daqs policy; every fraction is relative to the quantity it names. */
-export interface DaqsOptions {
+export interface DaqsOptions extends GuaranteeOptions, AllocateOptions {
   /** A VM sending at least this × its fill × its cap is held back by the cap. */
   readonly heldFrac: number;
-  /** Room kept above the rate of a VM below its cap (delivered units: the cap adds its fill). */
-  readonly growthFrac: number;
   /** What a VM below its cap claims of the budget, above its rate. */
   readonly claimFrac: number;
   /** A VM whose rate grew at least this factor since the last tick is still ramping: held. */
@@ -44,26 +40,8 @@ export interface DaqsOptions {
   readonly minFill: number;
   /** Fill ratio assumed before any is learned. */
   readonly initialFill: number;
-  /** Headroom of a Guarantee VM below its guarantee: max(this × guarantee, headroomPortFrac × capacity). */
-  readonly headroomFrac: number;
-  /** See headroomFrac. */
-  readonly headroomPortFrac: number;
-  /** Headroom is at least this × the VM's rate noise (its tick-to-tick deviation). */
-  readonly headroomNoiseFactor: number;
-  /** The policy's own aim: a contended Guarantee VM below this × its guarantee is short (a tuning knob, not core/guarantee.ts's "met"). */
-  readonly aimFrac: number;
-  /** A contended Guarantee VM within this above its guarantee is at risk: the others' excess gets capped. */
-  readonly riskFrac: number;
-  /** Ticks the other Guarantee VMs stay capped after the last tick one was at risk. */
-  readonly riskHoldTicks: number;
-  /** The port is full when it carries at least (1 - this) × the learned capacity (or what it was seen to deliver). */
-  readonly saturationSlackFrac: number;
   /** Capped VMs over-deliver when together they send more than (1 + this) × Σ fill × cap. */
   readonly overDeliveryFrac: number;
-  /** Share of a contended Guarantee VM's shortfall added to its reservation per tick. */
-  readonly boostGain: number;
-  /** Largest boost, as a fraction of the guarantee. */
-  readonly maxBoostFrac: number;
   /** Ticks over which what the port delivered is remembered as a floor for its capacity. */
   readonly deliveredWindowTicks: number;
   /** First upward probe of the learned capacity, as a fraction of nominal; each one the port carried doubles the next, up to maxProbeFrac. */
@@ -74,10 +52,6 @@ export interface DaqsOptions {
   readonly probeIntervalTicks: number;
   /** See probeIntervalTicks. */
   readonly maxProbeIntervalTicks: number;
-  /** A cap change smaller than this fraction of the cap in force is not made (hysteresis). */
-  readonly holdFrac: number;
-  /** Smallest Best-Effort cap, as a fraction of nominal capacity (tc cannot shape to zero). */
-  readonly minCapFrac: number;
   /** Learned capacity never goes below this × nominal. */
   readonly minCapacityFrac: number;
   /** A window shorter than this × tickMs is too short to judge or learn from. */
